@@ -330,8 +330,14 @@ int fb_feedback_put_txn(fb_feedback *fb, fb_txn *txn, fb_feedback_put *put, fb_e
     Feedback__V1__Feedback *rec = put->rec;
     unsigned char keys[2][37];
     int n_keys = record_idem_keys(rec, put->tenant_id, keys);
+    /* the store may run an op again (e.g. after growing the map): start clean */
     put->duplicate = false;
+    if (put->existing) feedback__v1__feedback__free_unpacked(put->existing, NULL);
     put->existing = NULL;
+    for (size_t i = 0; i < rec->n_alert_ids; i++) free(rec->alert_ids[i]);
+    free(rec->alert_ids);
+    rec->alert_ids = NULL;
+    rec->n_alert_ids = 0;
     int rc = check_idempotency(fb, t, put, keys, n_keys, err);
     if (rc || put->duplicate) return rc;
 
