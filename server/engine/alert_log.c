@@ -60,23 +60,25 @@ uint64_t fb_alert_log_last_seq(fb_alert_log *l, MDB_txn *txn, uint32_t tenant)
     return fb_get_be64(val.mv_data);
 }
 
-static int put_alert_row(fb_alert_log *l, MDB_txn *txn, uint32_t tenant,
+static int put_alert_row(fb_alert_log *l, fb_txn *t, uint32_t tenant,
                          const Feedback__V1__Alert *a, fb_err *err)
 {
+    MDB_txn *txn = fb_txn_mdb(t);
     unsigned char k[12];
     fb_put_be32(k, tenant);
     fb_put_be64(k + 4, a->seq);
     size_t n = feedback__v1__alert__get_packed_size(a);
     MDB_val key = {12, k}, val = {n, NULL};
     int rc = mdb_put(txn, l->alerts, &key, &val, MDB_RESERVE);
-    if (rc) return fb_alert_mdb_err(rc, "alert", err);
+    if (rc) return fb_txn_mdb_err(t, rc, "alert", err);
     feedback__v1__alert__pack(a, val.mv_data);
     return FB_OK;
 }
 
-int fb_alert_log_append(fb_alert_log *l, MDB_txn *txn, uint32_t tenant,
+int fb_alert_log_append(fb_alert_log *l, fb_txn *t, uint32_t tenant,
                         Feedback__V1__Alert *a, fb_err *err)
 {
+    MDB_txn *txn = fb_txn_mdb(t);
     unsigned char k[12], mk[5];
     uint64_t seq = fb_alert_log_last_seq(l, txn, tenant) + 1;
     int rc;
@@ -85,14 +87,14 @@ int fb_alert_log_append(fb_alert_log *l, MDB_txn *txn, uint32_t tenant,
         fb_put_be64(k + 4, a->seq);
         MDB_val old = {12, k};
         rc = mdb_del(txn, l->alerts, &old, NULL);
-        if (rc && rc != MDB_NOTFOUND) return fb_alert_mdb_err(rc, "old alert row", err);
+        if (rc && rc != MDB_NOTFOUND) return fb_txn_mdb_err(t, rc, "old alert row", err);
     }
     fb_put_be32(mk, tenant);
     mk[4] = 's';
     unsigned char sv[8];
     fb_put_be64(sv, seq);
     MDB_val mkey = {5, mk}, mval = {8, sv};
-    if ((rc = mdb_put(txn, l->meta, &mkey, &mval, 0))) return fb_alert_mdb_err(rc, "alert seq", err);
+    if ((rc = mdb_put(txn, l->meta, &mkey, &mval, 0))) return fb_txn_mdb_err(t, rc, "alert seq", err);
     a->seq = seq;
     if (!a->id || !*a->id) {
         char id[32];
@@ -102,17 +104,17 @@ int fb_alert_log_append(fb_alert_log *l, MDB_txn *txn, uint32_t tenant,
         if (a->id && a->id != protobuf_c_empty_string) free(a->id);
         a->id = dup;
     }
-    if ((rc = put_alert_row(l, txn, tenant, a, err))) return rc;
+    if ((rc = put_alert_row(l, t, tenant, a, err))) return rc;
     unsigned char ik[KEY_MAX];
     MDB_val ikey = {str_key(ik, tenant, a->id), ik}, ival = {8, sv};
-    if ((rc = mdb_put(txn, l->ids, &ikey, &ival, 0))) return fb_alert_mdb_err(rc, "alert id", err);
+    if ((rc = mdb_put(txn, l->ids, &ikey, &ival, 0))) return fb_txn_mdb_err(t, rc, "alert id", err);
     return FB_OK;
 }
 
-int fb_alert_log_put(fb_alert_log *l, MDB_txn *txn, uint32_t tenant,
+int fb_alert_log_put(fb_alert_log *l, fb_txn *t, uint32_t tenant,
                      const Feedback__V1__Alert *a, fb_err *err)
 {
-    return put_alert_row(l, txn, tenant, a, err);
+    return put_alert_row(l, t, tenant, a, err);
 }
 
 static int unpack_row(const MDB_val *val, Feedback__V1__Alert **out, fb_err *err)
@@ -198,18 +200,20 @@ static size_t due_key(unsigned char *k, uint32_t tenant, int64_t due_ms, const c
     return 12 + n;
 }
 
-int fb_alert_due_put(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, int64_t due_ms,
+int fb_alert_due_put(fb_alert_log *l, fb_txn *t, uint32_t tenant, int64_t due_ms,
                      const char *id, fb_err *err)
 {
+    MDB_txn *txn = fb_txn_mdb(t);
     unsigned char k[80];
     MDB_val key = {due_key(k, tenant, due_ms, id), k}, val = {0, ""};
     int rc = mdb_put(txn, l->due, &key, &val, 0);
-    return rc ? fb_alert_mdb_err(rc, "SLA index", err) : FB_OK;
+    return rc ? fb_txn_mdb_err(t, rc, "SLA index", err) : FB_OK;
 }
 
-int fb_alert_due_del(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, int64_t due_ms,
+int fb_alert_due_del(fb_alert_log *l, fb_txn *t, uint32_t tenant, int64_t due_ms,
                      const char *id)
 {
+    MDB_txn *txn = fb_txn_mdb(t);
     unsigned char k[80];
     MDB_val key = {due_key(k, tenant, due_ms, id), k};
     int rc = mdb_del(txn, l->due, &key, NULL);
@@ -262,17 +266,19 @@ int fb_alert_resp_get(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char
     return FB_OK;
 }
 
-int fb_alert_resp_put(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *respondent,
+int fb_alert_resp_put(fb_alert_log *l, fb_txn *t, uint32_t tenant, const char *respondent,
                       const char *id, fb_err *err)
 {
+    MDB_txn *txn = fb_txn_mdb(t);
     unsigned char k[KEY_MAX];
     MDB_val key = {str_key(k, tenant, respondent), k}, val = {strlen(id), (void *)id};
     int rc = mdb_put(txn, l->resp, &key, &val, 0);
-    return rc ? fb_alert_mdb_err(rc, "respondent index", err) : FB_OK;
+    return rc ? fb_txn_mdb_err(t, rc, "respondent index", err) : FB_OK;
 }
 
-void fb_alert_resp_del(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *respondent)
+void fb_alert_resp_del(fb_alert_log *l, fb_txn *t, uint32_t tenant, const char *respondent)
 {
+    MDB_txn *txn = fb_txn_mdb(t);
     unsigned char k[KEY_MAX];
     MDB_val key = {str_key(k, tenant, respondent), k};
     mdb_del(txn, l->resp, &key, NULL);
@@ -288,14 +294,15 @@ int64_t fb_alert_nps_day(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const c
     return (int64_t)fb_get_be64(val.mv_data);
 }
 
-int fb_alert_nps_set_day(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *survey,
+int fb_alert_nps_set_day(fb_alert_log *l, fb_txn *t, uint32_t tenant, const char *survey,
                          int64_t day, fb_err *err)
 {
+    MDB_txn *txn = fb_txn_mdb(t);
     unsigned char k[KEY_MAX], v[8];
     fb_put_be64(v, (uint64_t)day);
     MDB_val key = {str_key(k, tenant, survey), k}, val = {8, v};
     int rc = mdb_put(txn, l->nps, &key, &val, 0);
-    return rc ? fb_alert_mdb_err(rc, "NPS bookkeeping", err) : FB_OK;
+    return rc ? fb_txn_mdb_err(t, rc, "NPS bookkeeping", err) : FB_OK;
 }
 
 size_t fb_alert_nps_due(fb_alert_log *l, MDB_txn *txn, int64_t day,

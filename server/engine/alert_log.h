@@ -1,6 +1,7 @@
 /* alert_log.h — the durable per-tenant alert log (internal to alerts).
  *
- * Every function works inside a caller's LMDB transaction, so an alert is
+ * Every function works inside a caller's transaction (writes: the store's
+ * fb_txn, so a full map is reported to the writer and grown), so an alert is
  * written in the same transaction as the feedback that raised it. Tables
  * (every key starts with the tenant's 4-byte big-endian id):
  *   alerts      tenant|seq(8)        -> packed feedback.v1.Alert
@@ -32,12 +33,12 @@ int fb_alert_log_open(fb_alert_log *l, fb_store *st, fb_err *err);
  * alert already had a seq (an update), its old entry is removed first, so
  * the log holds each alert once, at its latest seq. Errors: FB_EXHAUSTED
  * (map full), FB_INTERNAL. */
-int fb_alert_log_append(fb_alert_log *l, MDB_txn *txn, uint32_t tenant,
+int fb_alert_log_append(fb_alert_log *l, fb_txn *txn, uint32_t tenant,
                         Feedback__V1__Alert *a, fb_err *err);
 
 /* Rewrites an alert in place at its current seq (ack, redaction): live
  * subscribers are not told. Errors: FB_EXHAUSTED, FB_INTERNAL. */
-int fb_alert_log_put(fb_alert_log *l, MDB_txn *txn, uint32_t tenant,
+int fb_alert_log_put(fb_alert_log *l, fb_txn *txn, uint32_t tenant,
                      const Feedback__V1__Alert *a, fb_err *err);
 
 /* Highest seq written for the tenant (0: none). */
@@ -60,9 +61,9 @@ int fb_alert_log_scan(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, uint64_t a
                       fb_err *err);
 
 /* SLA index. */
-int fb_alert_due_put(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, int64_t due_ms,
+int fb_alert_due_put(fb_alert_log *l, fb_txn *txn, uint32_t tenant, int64_t due_ms,
                      const char *id, fb_err *err);
-int fb_alert_due_del(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, int64_t due_ms,
+int fb_alert_due_del(fb_alert_log *l, fb_txn *txn, uint32_t tenant, int64_t due_ms,
                      const char *id);
 /* Up to max entries due at or before now_ms, across all tenants. */
 typedef struct fb_alert_due {
@@ -76,14 +77,14 @@ size_t fb_alert_due_scan(fb_alert_log *l, MDB_txn *txn, int64_t now_ms,
 /* Respondent index: the id of the respondent's joinable alert. */
 int fb_alert_resp_get(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *respondent,
                       char *id, size_t cap);
-int fb_alert_resp_put(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *respondent,
+int fb_alert_resp_put(fb_alert_log *l, fb_txn *txn, uint32_t tenant, const char *respondent,
                       const char *id, fb_err *err);
-void fb_alert_resp_del(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *respondent);
+void fb_alert_resp_del(fb_alert_log *l, fb_txn *txn, uint32_t tenant, const char *respondent);
 
 /* NPS_DROP bookkeeping: the last day (days since epoch) it was evaluated for
  * a survey; -1 when never. */
 int64_t fb_alert_nps_day(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *survey);
-int fb_alert_nps_set_day(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *survey,
+int fb_alert_nps_set_day(fb_alert_log *l, fb_txn *txn, uint32_t tenant, const char *survey,
                          int64_t day, fb_err *err);
 /* Surveys whose last evaluation day is before `day` (at most max; survey
  * names are copied into out[i], 65 bytes each). */

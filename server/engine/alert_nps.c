@@ -93,7 +93,7 @@ static int nps_write(fb_txn *txn, void *arg, fb_err *err)
     int64_t day = op->now / DAY_MS;
     op->raised = 0;
     if (fb_alert_nps_day(&op->al->log, mt, op->tenant, op->survey) >= day) return FB_OK; /* raced */
-    int rc = fb_alert_nps_set_day(&op->al->log, mt, op->tenant, op->survey, day, err);
+    int rc = fb_alert_nps_set_day(&op->al->log, txn, op->tenant, op->survey, day, err);
     if (rc || !op->r->drop) return rc;
     Feedback__V1__Settings *settings;
     if ((rc = fb_alerts_settings(op->al, mt, op->tenant, &settings, err))) return rc;
@@ -103,8 +103,8 @@ static int nps_write(fb_txn *txn, void *arg, fb_err *err)
     if (!a) rc = fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
     else {
         a->held = fb_alerts_is_held(op->al, &rules, a, "", op->now);
-        rc = fb_alert_log_append(&op->al->log, mt, op->tenant, a, err);
-        if (!rc) rc = fb_alert_due_put(&op->al->log, mt, op->tenant, a->sla_due_ms, a->id, err);
+        rc = fb_alert_log_append(&op->al->log, txn, op->tenant, a, err);
+        if (!rc) rc = fb_alert_due_put(&op->al->log, txn, op->tenant, a->sla_due_ms, a->id, err);
         if (!rc) {
             rc = fb_alerts_publish_after_commit(op->al, txn, op->tenant, a, err);
             a = NULL;

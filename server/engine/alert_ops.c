@@ -32,20 +32,25 @@ static int ack_write(fb_txn *txn, void *arg, fb_err *err)
 {
     ack_op *op = arg;
     MDB_txn *mt = fb_txn_mdb(txn);
+    if (op->result) { /* a second run of the op (store.h) */
+        feedback__v1__alert__free_unpacked(op->result, NULL);
+        op->result = NULL;
+    }
     uint32_t tenant = op->who->tenant_id;
     Feedback__V1__Alert *a;
     int rc = fb_alert_log_get(&op->al->log, mt, tenant, op->req->alert_id, &a, err);
     if (rc) return rc;
     int want = op->req->state;
     if (want == STATE(ACKNOWLEDGED) && a->state == STATE(RESOLVED)) {
+        fb_err_set(err, FB_INVALID, "state: alert %s is already RESOLVED", a->id);
         feedback__v1__alert__free_unpacked(a, NULL);
-        return fb_err_set(err, FB_INVALID, "state: alert %s is already RESOLVED", a->id);
+        return FB_INVALID;
     }
     bool ok = true;
     if (a->state == STATE(OPEN)) { /* first acknowledgement (resolving acknowledges too) */
         a->acked_ms = op->now;
         ok = fb_pb_set_str(&a->acked_by, op->who->label);
-        fb_alert_due_del(&op->al->log, mt, tenant, a->sla_due_ms, a->id);
+        fb_alert_due_del(&op->al->log, txn, tenant, a->sla_due_ms, a->id);
         a->state = STATE(ACKNOWLEDGED);
     }
     if (want == STATE(RESOLVED) && a->state != STATE(RESOLVED)) {
@@ -56,10 +61,10 @@ static int ack_write(fb_txn *txn, void *arg, fb_err *err)
         if (a->respondent_id && *a->respondent_id &&
             fb_alert_resp_get(&op->al->log, mt, tenant, a->respondent_id, id, sizeof id) == FB_OK &&
             strcmp(id, a->id) == 0)
-            fb_alert_resp_del(&op->al->log, mt, tenant, a->respondent_id);
+            fb_alert_resp_del(&op->al->log, txn, tenant, a->respondent_id);
     }
     if (ok && op->req->note && *op->req->note) ok = fb_pb_set_str(&a->note, op->req->note);
-    rc = ok ? fb_alert_log_put(&op->al->log, mt, tenant, a, err)
+    rc = ok ? fb_alert_log_put(&op->al->log, txn, tenant, a, err)
             : fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
     if (rc) feedback__v1__alert__free_unpacked(a, NULL);
     else op->result = a;
@@ -185,8 +190,8 @@ static int fill_stats(fb_alerts *al, MDB_txn *txn, uint32_t tenant, const Feedba
     int rc = fb_alert_log_scan(&al->log, txn, tenant, 0, 0, true, 0, stats_collect, &ss, NULL, NULL, err);
     if (!rc && ss.oom) rc = fb_err_set(err, FB_INTERNAL, "alerts: out of memory computing stats");
     if (!rc) {
-        qsort(ss.ack, ss.n_ack, sizeof *ss.ack, cmp_double);
-        qsort(ss.res, ss.n_res, sizeof *ss.res, cmp_double);
+        if (ss.n_ack) qsort(ss.ack, ss.n_ack, sizeof *ss.ack, cmp_double);
+        if (ss.n_res) qsort(ss.res, ss.n_res, sizeof *ss.res, cmp_double);
         st->total = ss.total, st->acknowledged = ss.acked, st->resolved = ss.resolved;
         st->median_ack_ms = percentile(ss.ack, ss.n_ack, 50);
         st->p90_ack_ms = percentile(ss.ack, ss.n_ack, 90);
@@ -286,7 +291,10 @@ static Feedback__V1__Alert *escalation_of(const Feedback__V1__Alert *o)
     a->state = STATE(OPEN);
     a->acked_ms = a->resolved_ms = a->sla_due_ms = 0;
     a->occurrences = 1;
+    /* the escalation points at the original instead of copying what the
+     * customer wrote: erasing the respondent redacts one place */
     bool ok = fb_pb_set_str(&a->id, "") && fb_pb_set_str(&a->escalates_id, o->id) &&
+              fb_pb_set_str(&a->excerpt, "") && fb_pb_set_str(&a->respondent_id, "") &&
               fb_pb_set_str(&a->reason, reason) && fb_pb_set_str(&a->acked_by, "") &&
               fb_pb_set_str(&a->resolved_by, "") && fb_pb_set_str(&a->note, "");
     if (!ok) {
@@ -308,7 +316,7 @@ static int escalate_one(due_op *op, fb_txn *txn, const fb_alert_due *d, fb_err *
 {
     MDB_txn *mt = fb_txn_mdb(txn);
     Feedback__V1__Alert *o;
-    fb_alert_due_del(&op->al->log, mt, d->tenant, d->due_ms, d->id);
+    fb_alert_due_del(&op->al->log, txn, d->tenant, d->due_ms, d->id);
     int rc = fb_alert_log_get(&op->al->log, mt, d->tenant, d->id, &o, err);
     if (rc == FB_NOT_FOUND) return FB_OK;
     if (rc) return rc;

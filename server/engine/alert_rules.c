@@ -186,7 +186,7 @@ void fb_rules_view_of(const Feedback__V1__Settings *settings, fb_rules_view *v)
     }
 }
 
-char *fb_feedback_text(const Feedback__V1__Feedback *fb)
+char *fb_alert_text(const Feedback__V1__Feedback *fb)
 {
     const char *a = fb->comment ? fb->comment : "";
     const char *t = fb->title ? fb->title : "";

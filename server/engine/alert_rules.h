@@ -76,9 +76,9 @@ void fb_rules_view_of(const Feedback__V1__Settings *settings, fb_rules_view *out
 
 /* The text a feedback carries (comment, or review title and text joined).
  * Returns a malloc'd string (may be empty) or NULL on memory failure. */
-char *fb_feedback_text(const Feedback__V1__Feedback *fb);
+char *fb_alert_text(const Feedback__V1__Feedback *fb);
 
-/* Evaluates every rule. text = fb_feedback_text(fb). Errors: FB_INTERNAL. */
+/* Evaluates every rule. text = fb_alert_text(fb). Errors: FB_INTERNAL. */
 int fb_alert_rules_eval(const Feedback__V1__Feedback *fb, const char *text,
                         const fb_rules_view *rules, fb_stemmers *st,
                         fb_alert_eval *out, fb_err *err);

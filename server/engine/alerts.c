@@ -101,17 +101,15 @@ int fb_alerts_publish_after_commit(fb_alerts *al, fb_txn *txn, uint32_t tenant, 
     }
     pa->al = al, pa->tenant = tenant, pa->a = a;
     int rc = fb_txn_after_commit(txn, publish_run, publish_free, pa);
-    if (rc) {
-        publish_free(pa);
+    if (rc) /* pa was freed by the store */
         return fb_err_set(err, rc, "alerts: cannot schedule publication");
-    }
     return FB_OK;
 }
 
 int fb_alerts_append_publish(fb_alerts *al, fb_txn *txn, uint32_t tenant,
                              Feedback__V1__Alert *a, fb_err *err)
 {
-    int rc = fb_alert_log_append(&al->log, fb_txn_mdb(txn), tenant, a, err);
+    int rc = fb_alert_log_append(&al->log, txn, tenant, a, err);
     if (rc) {
         feedback__v1__alert__free_unpacked(a, NULL);
         return rc;
@@ -256,12 +254,23 @@ static Feedback__V1__Alert *joinable(fb_alerts *al, MDB_txn *mt, uint32_t tenant
 }
 
 /* Remembers the survey for the daily NPS_DROP evaluation. */
-static int track_survey(fb_alerts *al, MDB_txn *mt, uint32_t tenant, const char *survey,
+static int track_survey(fb_alerts *al, fb_txn *txn, uint32_t tenant, const char *survey,
                         int64_t now, fb_err *err)
 {
     if (!al->opts.nps || !survey || !*survey || strlen(survey) > 64) return FB_OK;
-    if (fb_alert_nps_day(&al->log, mt, tenant, survey) >= 0) return FB_OK;
-    return fb_alert_nps_set_day(&al->log, mt, tenant, survey, now / 86400000 - 1, err);
+    if (fb_alert_nps_day(&al->log, fb_txn_mdb(txn), tenant, survey) >= 0) return FB_OK;
+    return fb_alert_nps_set_day(&al->log, txn, tenant, survey, now / 86400000 - 1, err);
+}
+
+/* Adds id to the feedback's alert_ids unless there already (the store may
+ * run an op twice: see store.h). */
+static int note_alert_id(Feedback__V1__Feedback *fb, const char *id, fb_err *err)
+{
+    for (size_t i = 0; i < fb->n_alert_ids; i++)
+        if (strcmp(fb->alert_ids[i], id) == 0) return FB_OK;
+    if (!fb_pb_push_str(&fb->alert_ids, &fb->n_alert_ids, id))
+        return fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
+    return FB_OK;
 }
 
 static int on_insert(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb_err *err)
@@ -274,9 +283,9 @@ static int on_insert(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb
     int rc = fb_alerts_settings(al, mt, ev->tenant_id, &settings, err);
     if (rc) return rc;
     fb_rules_view_of(settings, &rules);
-    char *text = fb_feedback_text(fb);
+    char *text = fb_alert_text(fb);
     if (!text) { rc = fb_err_set(err, FB_INTERNAL, "alerts: out of memory"); goto out; }
-    if (rules.nps_drop && (rc = track_survey(al, mt, ev->tenant_id, fb->survey_id, ev->now_ms, err))) goto out;
+    if (rules.nps_drop && (rc = track_survey(al, txn, ev->tenant_id, fb->survey_id, ev->now_ms, err))) goto out;
     if ((rc = fb_alert_rules_eval(fb, text, &rules, al->stem, &e, err)) || !e.kinds) goto out;
     bool oom = false, joined = false;
     Feedback__V1__Alert *a = joinable(al, mt, ev->tenant_id, fb->respondent_id, ev->now_ms, rules.repeat_window_ms);
@@ -289,23 +298,13 @@ static int on_insert(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb
         goto out;
     }
     a->held = fb_alerts_is_held(al, &rules, a, text, ev->now_ms);
-    if (!fb_pb_push_str(&fb->alert_ids, &fb->n_alert_ids, "")) {
+    if ((rc = fb_alert_log_append(&al->log, txn, ev->tenant_id, a, err)) ||
+        (rc = note_alert_id(fb, a->id, err)) ||
+        (!joined && (rc = fb_alert_due_put(&al->log, txn, ev->tenant_id, a->sla_due_ms, a->id, err))) ||
+        (!joined && fb->respondent_id && *fb->respondent_id &&
+         (rc = fb_alert_resp_put(&al->log, txn, ev->tenant_id, fb->respondent_id, a->id, err)))) {
         feedback__v1__alert__free_unpacked(a, NULL);
-        rc = fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
         goto out;
-    }
-    if ((rc = fb_alert_log_append(&al->log, mt, ev->tenant_id, a, err))) {
-        feedback__v1__alert__free_unpacked(a, NULL);
-        goto out;
-    }
-    fb_pb_set_str(&fb->alert_ids[fb->n_alert_ids - 1], a->id);
-    if (!joined) {
-        if ((rc = fb_alert_due_put(&al->log, mt, ev->tenant_id, a->sla_due_ms, a->id, err)) ||
-            (fb->respondent_id && *fb->respondent_id &&
-             (rc = fb_alert_resp_put(&al->log, mt, ev->tenant_id, fb->respondent_id, a->id, err)))) {
-            feedback__v1__alert__free_unpacked(a, NULL);
-            goto out;
-        }
     }
     rc = fb_alerts_publish_after_commit(al, txn, ev->tenant_id, a, err);
 out:
@@ -320,17 +319,18 @@ static int on_erase(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb_
     MDB_txn *mt = fb_txn_mdb(txn);
     const Feedback__V1__Feedback *fb = ev->fb;
     if (fb->respondent_id && *fb->respondent_id)
-        fb_alert_resp_del(&al->log, mt, ev->tenant_id, fb->respondent_id);
+        fb_alert_resp_del(&al->log, txn, ev->tenant_id, fb->respondent_id);
     for (size_t i = 0; i < fb->n_alert_ids; i++) {
         Feedback__V1__Alert *a;
         int rc = fb_alert_log_get(&al->log, mt, ev->tenant_id, fb->alert_ids[i], &a, err);
         if (rc == FB_NOT_FOUND) continue;
         if (rc) return rc;
         bool ok = fb_pb_set_str(&a->excerpt, "") && fb_pb_set_str(&a->respondent_id, "");
-        rc = ok ? fb_alert_log_put(&al->log, mt, ev->tenant_id, a, err)
+        rc = ok ? fb_alert_log_put(&al->log, txn, ev->tenant_id, a, err)
                 : fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
         feedback__v1__alert__free_unpacked(a, NULL);
         if (rc) return rc;
+        if (ev->erase) ev->erase->alerts_redacted++;
     }
     return FB_OK;
 }
