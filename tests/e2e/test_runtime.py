@@ -512,3 +512,70 @@ def test_shutdown_with_a_stuck_stream_within_5s():
     e.stop()
     assert time.time() - t0 < 5
     del s
+
+
+# ---- authentication with real keys, through the echo server ---------------
+# echo_server --data-dir opens the same LMDB environment as the running
+# feedbackd (several processes may) and serves Alerts/ListAlerts with roles
+# alerts|admin, so the runtime's key and role checks run against real keys.
+
+@pytest.fixture
+def auth_echo(server):
+    if not os.path.exists(ECHO_SERVER):
+        pytest.skip("echo_server not built")
+    e = Echo(["--data-dir", server.data_dir])
+    e.server = server
+    yield e
+    if e.proc.poll() is None:
+        e.stop()
+
+
+LIST_ALERTS = "feedback.v1.Alerts/ListAlerts"
+
+
+def test_auth_missing_key(auth_echo):
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS)
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert e.details() == "missing authorization metadata: send 'authorization: Bearer <api-key>'"
+
+
+def test_auth_not_bearer(auth_echo):
+    key = auth_echo.server.keys["admin"]
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, metadata=[("authorization", key)])
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_auth_unknown_key(auth_echo):
+    secret = "fbk_" + "a" * 52
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, key=secret)
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert secret not in e.details()
+
+
+@pytest.mark.parametrize("role", ["submit", "read"])
+def test_auth_wrong_role(auth_echo, role):
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, key=auth_echo.server.keys[role])
+    assert e.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert e.details() == "role '%s' may not call %s; needs alerts or admin" % (role, LIST_ALERTS)
+
+
+@pytest.mark.parametrize("role", ["alerts", "admin"])
+def test_auth_allowed_roles_see_their_tenant(auth_echo, role):
+    r = auth_echo.client.call(LIST_ALERTS, key=auth_echo.server.keys[role])
+    assert r.next_page_token == "default"
+
+
+def test_auth_bearer_is_case_insensitive(auth_echo):
+    key = auth_echo.server.keys["admin"]
+    r = auth_echo.client.call(LIST_ALERTS, metadata=[("authorization", "bearer " + key)])
+    assert r.next_page_token == "default"
+
+
+def test_tenant_created_while_running_authenticates_at_once(auth_echo):
+    r = subprocess.run([FEEDBACKD, "tenant", "create", "acme", "--data-dir", auth_echo.server.data_dir],
+                       capture_output=True, text=True, timeout=30, env=server_env())
+    assert r.returncode == 0, r.stderr
+    keys = dict(ln.split("\t") for ln in r.stdout.splitlines())
+    assert auth_echo.client.call(LIST_ALERTS, key=keys["alerts"]).next_page_token == "acme"
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, key=keys["submit"])
+    assert e.code() == grpc.StatusCode.PERMISSION_DENIED

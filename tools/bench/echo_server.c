@@ -22,6 +22,10 @@
  *                      ends it with OK after the sends.
  *   Alerts/Ack         unary answered from another thread after `note`
  *                      milliseconds (an in-flight call at shutdown).
+ * With --data-dir DIR (a feedbackd data directory) it opens the store and
+ * auth modules and serves Alerts/ListAlerts with the roles alerts|admin,
+ * answering an empty page and naming the caller's tenant in
+ * next_page_token: the runtime's authentication, tested with real keys.
  *
  *   echo_server [--listen HOST:PORT] [--threads N] [--test-methods]
  *               [--stream-queue N] [--max-message-bytes N]
@@ -192,10 +196,27 @@ static const fb_method test_methods[] = {
     {.path = NULL},
 };
 
+static void list_alerts(fb_call *call, const ProtobufCMessage *msg)
+{
+    (void)msg;
+    Feedback__V1__AlertPage page = FEEDBACK__V1__ALERT_PAGE__INIT;
+    page.next_page_token = (char *)fb_call_principal(call)->tenant;
+    fb_call_reply(call, &page.base);
+}
+
+static const fb_method auth_methods[] = {
+    {.path = "/feedback.v1.Alerts/ListAlerts",
+     .kind = FB_RPC_UNARY,
+     .roles = FB_ROLE_ALERTS | FB_ROLE_ADMIN,
+     .request = &feedback__v1__alert_query__descriptor,
+     .on_request = list_alerts},
+    {.path = NULL},
+};
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: echo_server [--listen HOST:PORT] [--threads N] [--test-methods]\n"
-               "                   [--stream-queue N] [--max-message-bytes N]\n");
+               "                   [--stream-queue N] [--max-message-bytes N] [--data-dir DIR]\n");
 }
 
 int main(int argc, char **argv)
@@ -204,11 +225,14 @@ int main(int argc, char **argv)
     int threads = 0;
     bool test = false;
     size_t stream_queue = 0, max_message = 0;
+    const char *data_dir = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
             listen = argv[++i];
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             threads = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--data-dir") == 0 && i + 1 < argc) {
+            data_dir = argv[++i];
         } else if (strcmp(argv[i], "--test-methods") == 0) {
             test = true;
         } else if (strcmp(argv[i], "--stream-queue") == 0 && i + 1 < argc) {
@@ -231,14 +255,31 @@ int main(int argc, char **argv)
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
-    fb_server srv = {0};
-    const fb_method *const tables[] = {echo_methods, fb_health_methods, test ? test_methods : NULL, NULL};
+    fb_server srv = {.data_dir = data_dir};
+    fb_err err = {0};
+    if (data_dir && (fb_store_open(&srv.store, data_dir, NULL, &err) != FB_OK ||
+                     fb_auth_open(&srv.auth, srv.store, &err) != FB_OK)) {
+        fprintf(stderr, "echo_server: %s\n", err.msg);
+        if (srv.store)
+            fb_store_close(srv.store);
+        return 1;
+    }
+    const fb_method *tables[5] = {echo_methods, fb_health_methods};
+    int n_tables = 2;
+    if (test)
+        tables[n_tables++] = test_methods;
+    if (data_dir)
+        tables[n_tables++] = auth_methods;
+    tables[n_tables] = NULL;
     fb_rpc_opts opts = {.listen = listen, .threads = threads, .stream_queue_max = stream_queue,
                         .max_message_bytes = max_message};
-    fb_err err = {0};
     int port = 0;
     if (fb_rpc_start(&srv.rpc, &srv, &opts, tables, &port, &err) != FB_OK) {
         fprintf(stderr, "echo_server: %s\n", err.msg);
+        if (srv.auth)
+            fb_auth_close(srv.auth);
+        if (srv.store)
+            fb_store_close(srv.store);
         return 1;
     }
     char host[256];
@@ -252,5 +293,9 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&stop_signals, &sig);
     fb_rpc_stop(srv.rpc, 2000);
+    if (srv.auth)
+        fb_auth_close(srv.auth);
+    if (srv.store)
+        fb_store_close(srv.store);
     return 0;
 }
