@@ -215,11 +215,28 @@ static int parse_token(const char *tok, uint64_t *before, fb_err *err)
     return FB_OK;
 }
 
+static int check_query(const Feedback__V1__AlertQuery *q, fb_err *err)
+{
+    if (q->state < 0 || q->state > STATE(RESOLVED))
+        return fb_err_set(err, FB_INVALID, "state: unknown alert state %d", (int)q->state);
+    if (q->kind < 0 || q->kind > FEEDBACK__V1__ALERT__KIND__SLA_BREACH)
+        return fb_err_set(err, FB_INVALID, "kind: unknown alert kind %d", (int)q->kind);
+    if (q->min_severity < 0 || q->min_severity > FEEDBACK__V1__SEVERITY__CRITICAL)
+        return fb_err_set(err, FB_INVALID, "min_severity: must be LOW..CRITICAL, got %d", (int)q->min_severity);
+    if (q->from_ms < 0 || q->to_ms < 0)
+        return fb_err_set(err, FB_INVALID, "%s: must be >= 0", q->from_ms < 0 ? "from_ms" : "to_ms");
+    if (q->to_ms && q->from_ms >= q->to_ms)
+        return fb_err_set(err, FB_INVALID, "to_ms: must be greater than from_ms (%" PRId64 "), got %" PRId64,
+                          q->from_ms, q->to_ms);
+    return FB_OK;
+}
+
 int fb_alerts_list(fb_alerts *al, uint32_t tenant, const Feedback__V1__AlertQuery *q,
                    int64_t now_ms, Feedback__V1__AlertPage **out, fb_err *err)
 {
     uint64_t before;
-    int rc = parse_token(q->page_token, &before, err);
+    int rc = check_query(q, err);
+    if (!rc) rc = parse_token(q->page_token, &before, err);
     if (rc) return rc;
     size_t want = q->page_size ? q->page_size : 50;
     if (want > 500) want = 500;
