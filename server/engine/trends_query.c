@@ -291,6 +291,12 @@ static int series_of(MDB_txn *m, MDB_dbi dbi, unsigned char *key, size_t pre, co
     return rc;
 }
 
+static int cmp_series(const void *a, const void *b)
+{
+    const Feedback__V1__TrendSeries *const *x = a, *const *y = b;
+    return strcmp((*x)->group, (*y)->group);
+}
+
 /* One series per value of the group_by dimension: seek to each distinct
  * segment in turn (one seek per value). */
 static int grouped(MDB_txn *m, MDB_dbi dbi, uint32_t tenant, const char *survey, const trend_plan *p,
@@ -318,6 +324,8 @@ static int grouped(MDB_txn *m, MDB_dbi dbi, uint32_t tenant, const char *survey,
         k.mv_data = key;
     }
     mdb_cursor_close(c);
+    /* keys order values by length first; the reply orders them by value */
+    if (frc == FB_OK && out->n_series > 1) qsort(out->series, out->n_series, sizeof *out->series, cmp_series);
     return frc;
 }
 
