@@ -72,7 +72,7 @@ static int seen_aspect(const fb_term *t, size_t i)
     return 0;
 }
 
-static int apply_prefix(MDB_txn *m, MDB_dbi dbi, unsigned char *key, size_t pre, int64_t day,
+static int apply_prefix(fb_txn *m, MDB_dbi dbi, unsigned char *key, size_t pre, int64_t day,
                         const fb_feedback_event *ev, const int64_t *tv, fb_err *err)
 {
     int64_t cnt[TERMS_NV] = {ev->sign, 0, 0, 0};
@@ -91,7 +91,7 @@ static int apply_prefix(MDB_txn *m, MDB_dbi dbi, unsigned char *key, size_t pre,
     return rc;
 }
 
-int fb_terms_apply(MDB_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *err)
+int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *err)
 {
     const Feedback__V1__Feedback *fb = ev->fb;
     int64_t day = fb_floor_div(fb_feedback_time(fb), FB_DAY_MS);

@@ -27,7 +27,7 @@
 
 /* Adds (sign +1) or subtracts (−1) the event's terms, inside the feedback's
  * write transaction. Errors: FB_EXHAUSTED, FB_INTERNAL. */
-int fb_terms_apply(MDB_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *err);
+int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *err);
 
 /* TopTerms. Ranking (direction NEGATIVE, the default): terms with at least
  * one negative mention, by score = negative_mentions × (1 − mean)/2 where

@@ -150,24 +150,24 @@ int fb_check_range(int64_t from, int64_t *to, int64_t now_ms, fb_err *err)
 
 /* ---- records ---- */
 
-int fb_agg_add(MDB_txn *m, MDB_dbi dbi, const unsigned char *key, size_t klen, const int64_t *delta,
+int fb_agg_add(fb_txn *txn, MDB_dbi dbi, const unsigned char *key, size_t klen, const int64_t *delta,
                int nv, int n_lead, fb_err *err)
 {
+    MDB_txn *m = fb_txn_mdb(txn);
     MDB_val k = {klen, (void *)key}, v;
     int64_t cur[FB_AGG_MAX_VALUES] = {0};
     int rc = mdb_get(m, dbi, &k, &v);
     if (rc == 0 && v.mv_size == (size_t)nv * 8) {
         for (int i = 0; i < nv; i++) cur[i] = (int64_t)fb_get_be64((const unsigned char *)v.mv_data + 8 * i);
     } else if (rc != 0 && rc != MDB_NOTFOUND) {
-        return fb_err_set(err, FB_INTERNAL, "aggregates: read failed: %s", mdb_strerror(rc));
+        return fb_txn_mdb_err(txn, rc, "aggregates: read", err);
     }
     int64_t lead = 0;
     for (int i = 0; i < nv; i++) cur[i] += delta[i];
     for (int i = 0; i < n_lead; i++) lead += cur[i];
     if (lead <= 0) {
         rc = mdb_del(m, dbi, &k, NULL);
-        if (rc != 0 && rc != MDB_NOTFOUND)
-            return fb_err_set(err, FB_INTERNAL, "aggregates: delete failed: %s", mdb_strerror(rc));
+        if (rc != 0 && rc != MDB_NOTFOUND) return fb_txn_mdb_err(txn, rc, "aggregates: delete", err);
         return FB_OK;
     }
     unsigned char buf[FB_AGG_MAX_VALUES * 8];
@@ -175,10 +175,7 @@ int fb_agg_add(MDB_txn *m, MDB_dbi dbi, const unsigned char *key, size_t klen, c
     v.mv_size = (size_t)nv * 8;
     v.mv_data = buf;
     rc = mdb_put(m, dbi, &k, &v, 0);
-    if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
-        return fb_err_set(err, FB_EXHAUSTED, "aggregates: storage full");
-    if (rc != 0) return fb_err_set(err, FB_INTERNAL, "aggregates: write failed: %s", mdb_strerror(rc));
-    return FB_OK;
+    return rc ? fb_txn_mdb_err(txn, rc, "aggregates: write", err) : FB_OK;
 }
 
 int64_t fb_feedback_time(const Feedback__V1__Feedback *fb)
@@ -304,14 +301,14 @@ int fb_trends_hook(fb_txn *txn, const fb_feedback_event *ev, void *ctx, fb_err *
             size_t n = fb_seg_prefix(key, ev->tenant_id, 'A', surveys[s], &segs[g]);
             key[n] = 'q';
             fb_put_s64(key + n + 1, quarter);
-            rc = fb_agg_add(m, t->agg, key, n + 9, v, FB_TV_N, 3, err);
+            rc = fb_agg_add(txn, t->agg, key, n + 9, v, FB_TV_N, 3, err);
             if (rc != FB_OK) break;
             key[n] = 'd';
             fb_put_s64(key + n + 1, day);
-            rc = fb_agg_add(m, t->agg, key, n + 9, v, FB_TV_N, 3, err);
+            rc = fb_agg_add(txn, t->agg, key, n + 9, v, FB_TV_N, 3, err);
         }
     }
-    if (rc == FB_OK) rc = fb_terms_apply(m, t->terms, ev, err);
+    if (rc == FB_OK) rc = fb_terms_apply(txn, t->terms, ev, err);
     return rc;
 }
 
@@ -327,22 +324,22 @@ typedef struct rebucket {
     size_t n, cap;
 } rebucket;
 
-static int delete_day_level(MDB_txn *m, MDB_dbi dbi, const unsigned char *pre, fb_err *err)
+static int delete_day_level(fb_txn *txn, MDB_dbi dbi, const unsigned char *pre, fb_err *err)
 {
     MDB_cursor *c;
-    int rc = mdb_cursor_open(m, dbi, &c);
-    if (rc != 0) return fb_err_set(err, FB_INTERNAL, "trends: cursor: %s", mdb_strerror(rc));
+    int rc = mdb_cursor_open(fb_txn_mdb(txn), dbi, &c);
+    if (rc != 0) return fb_txn_mdb_err(txn, rc, "trends: cursor", err);
     MDB_val k = {5, (void *)pre}, v;
     for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         if (k.mv_size < 14 || memcmp(k.mv_data, pre, 5) != 0) break;
         if (((const unsigned char *)k.mv_data)[k.mv_size - 9] == 'd' && (rc = mdb_cursor_del(c, 0)) != 0) break;
     }
     mdb_cursor_close(c);
-    if (rc != 0 && rc != MDB_NOTFOUND) return fb_err_set(err, FB_INTERNAL, "trends: rebuild: %s", mdb_strerror(rc));
+    if (rc != 0 && rc != MDB_NOTFOUND) return fb_txn_mdb_err(txn, rc, "trends: rebuild", err);
     return FB_OK;
 }
 
-static int flush_days(rebucket *r, MDB_txn *m, const unsigned char *seg, size_t slen, fb_err *err)
+static int flush_days(rebucket *r, fb_txn *m, const unsigned char *seg, size_t slen, fb_err *err)
 {
     unsigned char key[FB_SEG_PREFIX_MAX + 9];
     int rc = FB_OK;
@@ -376,11 +373,11 @@ static int add_quarter(rebucket *r, const MDB_val *k, const MDB_val *v, fb_err *
     return FB_OK;
 }
 
-static int rebuild_days(rebucket *r, MDB_txn *m, const unsigned char *pre, fb_err *err)
+static int rebuild_days(rebucket *r, fb_txn *m, const unsigned char *pre, fb_err *err)
 {
     MDB_cursor *c;
-    int rc = mdb_cursor_open(m, r->t->agg, &c);
-    if (rc != 0) return fb_err_set(err, FB_INTERNAL, "trends: cursor: %s", mdb_strerror(rc));
+    int rc = mdb_cursor_open(fb_txn_mdb(m), r->t->agg, &c);
+    if (rc != 0) return fb_txn_mdb_err(m, rc, "trends: cursor", err);
     unsigned char seg[FB_SEG_PREFIX_MAX + 9], resume[FB_SEG_PREFIX_MAX + 9];
     size_t slen = 0;
     MDB_val k = {5, (void *)pre}, v;
@@ -415,22 +412,21 @@ static int rebucket_op(fb_txn *txn, void *arg, fb_err *err)
 {
     rebucket *r = arg;
     MDB_txn *m = fb_txn_mdb(txn);
+    r->n = 0; /* the op may run again after a map growth */
     char cur[130];
     int rc = fb_trends_zone_name(r->t, m, r->tenant, cur, err);
     if (rc != FB_OK || strcmp(cur, fb_tz_name(r->tz)) == 0) return rc;
     unsigned char pre[5];
     fb_put_be32(pre, r->tenant);
     pre[4] = 'A';
-    if ((rc = delete_day_level(m, r->t->agg, pre, err)) != FB_OK) return rc;
-    if ((rc = rebuild_days(r, m, pre, err)) != FB_OK) return rc;
+    if ((rc = delete_day_level(txn, r->t->agg, pre, err)) != FB_OK) return rc;
+    if ((rc = rebuild_days(r, txn, pre, err)) != FB_OK) return rc;
     unsigned char kb[5];
     memcpy(kb, pre, 4);
     kb[4] = 'M';
     MDB_val k = {5, kb}, v = {strlen(fb_tz_name(r->tz)), (void *)fb_tz_name(r->tz)};
     rc = mdb_put(m, r->t->agg, &k, &v, 0);
-    if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) return fb_err_set(err, FB_EXHAUSTED, "trends: storage full");
-    if (rc != 0) return fb_err_set(err, FB_INTERNAL, "trends: write zone: %s", mdb_strerror(rc));
-    return FB_OK;
+    return rc ? fb_txn_mdb_err(txn, rc, "trends: write zone", err) : FB_OK;
 }
 
 int fb_trends_set_zone(fb_trends *t, uint32_t tenant, const char *zone, fb_err *err)

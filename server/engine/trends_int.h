@@ -33,9 +33,10 @@ static inline int64_t fb_floor_div(int64_t a, int64_t b)
 }
 
 /* Adds delta (nv values) to the record at key; deletes it when the sum of
- * its first n_lead values (its counts) drops to 0. Errors: FB_EXHAUSTED,
- * FB_INTERNAL. */
-int fb_agg_add(MDB_txn *m, MDB_dbi dbi, const unsigned char *key, size_t klen, const int64_t *delta,
+ * its first n_lead values (its counts) drops to 0. Inside a write op; LMDB
+ * failures go through fb_txn_mdb_err (so a full map grows). Errors:
+ * FB_EXHAUSTED, FB_INTERNAL. */
+int fb_agg_add(fb_txn *txn, MDB_dbi dbi, const unsigned char *key, size_t klen, const int64_t *delta,
                int nv, int n_lead, fb_err *err);
 
 /* The feedback's contribution to a trends record, times sign. */
