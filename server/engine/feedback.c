@@ -21,9 +21,8 @@
  * one key cannot both insert: the second sees the first's entry in the
  * same batch.
  *
- * Ids are generated on the writer thread (26 chars: 48-bit ms + 80 random
- * bits in Crockford base32, monotonic within a millisecond), so they sort by
- * commit order.
+ * Ids (ids.h: 26 chars, 48-bit ms + 80 bits, monotonic) are taken on the
+ * writer thread, so they sort by commit order.
  */
 #include "feedback.h"
 #include "feedback_keys.h"
@@ -32,16 +31,12 @@
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 struct fb_feedback {
     fb_store *st;
     MDB_dbi records, by_time, by_resp, idem;
     struct { fb_feedback_hook fn; void *ctx; } hooks[FB_FEEDBACK_MAX_HOOKS];
     int n_hooks;
-    /* id generator state: touched only on the writer thread */
-    int64_t id_last_ms;
-    unsigned char id_rand[10];
 };
 
 /* ---- open / close ------------------------------------------------------ */
@@ -84,37 +79,10 @@ int fb_feedback_add_hook(fb_feedback *fb, fb_feedback_hook fn, void *ctx, fb_err
 
 int fb_feedback_mdb_err(int mrc, const char *what, fb_err *err)
 {
-    if (mrc == MDB_MAP_FULL || mrc == MDB_TXN_FULL)
-        return fb_err_set(err, FB_EXHAUSTED, "storage full (%s: %s)", what, mdb_strerror(mrc));
-    return fb_err_set(err, FB_INTERNAL, "%s: %s", what, mdb_strerror(mrc));
+    return fb_store_mdb_err(mrc, what, err);
 }
 
 static const char crockford[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-
-/* A new id: 10 chars of time, 16 of randomness; within one millisecond the
- * random part counts up so ids stay strictly increasing. */
-static void new_id(fb_feedback *fb, int64_t now_ms, char out[FB_ID_LEN + 1])
-{
-    if (now_ms > fb->id_last_ms) {
-        fb->id_last_ms = now_ms;
-        if (getrandom(fb->id_rand, sizeof fb->id_rand, 0) != (ssize_t)sizeof fb->id_rand)
-            for (size_t i = 0; i < sizeof fb->id_rand; i++) /* fallback: still unique via time */
-                fb->id_rand[i] = (unsigned char)(now_ms >> (i % 8));
-        fb->id_rand[0] &= 0x7f; /* headroom for counting up */
-    } else {
-        for (int i = (int)sizeof fb->id_rand - 1; i >= 0 && ++fb->id_rand[i] == 0; i--) {}
-    }
-    uint64_t t = (uint64_t)fb->id_last_ms;
-    for (int i = 9; i >= 0; i--, t >>= 5) out[i] = crockford[t & 31];
-    /* 80 random bits -> 16 chars of 5 bits */
-    unsigned bitpos = 0;
-    for (int i = 0; i < 16; i++, bitpos += 5) {
-        unsigned byte = bitpos / 8, off = bitpos % 8;
-        unsigned v = (unsigned)fb->id_rand[byte] << 8 | (byte + 1 < 10 ? fb->id_rand[byte + 1] : 0);
-        out[10 + i] = crockford[(v >> (11 - off)) & 31];
-    }
-    out[FB_ID_LEN] = '\0';
-}
 
 int fb_feedback_id_valid(const char *id, size_t len)
 {
@@ -316,12 +284,12 @@ static int run_hooks(fb_feedback *fb, fb_txn *txn, const fb_feedback_event *ev, 
     return FB_OK;
 }
 
-static int put_empty(MDB_txn *t, MDB_dbi dbi, const unsigned char *k, size_t klen, const char *what,
+static int put_empty(fb_txn *txn, MDB_dbi dbi, const unsigned char *k, size_t klen, const char *what,
                      fb_err *err)
 {
     MDB_val key = {klen, (void *)k}, val = {0, (void *)""};
-    int mrc = mdb_put(t, dbi, &key, &val, 0);
-    return mrc ? fb_feedback_mdb_err(mrc, what, err) : FB_OK;
+    int mrc = mdb_put(fb_txn_mdb(txn), dbi, &key, &val, 0);
+    return mrc ? fb_txn_mdb_err(txn, mrc, what, err) : FB_OK;
 }
 
 int fb_feedback_put_txn(fb_feedback *fb, fb_txn *txn, fb_feedback_put *put, fb_err *err)
@@ -343,7 +311,7 @@ int fb_feedback_put_txn(fb_feedback *fb, fb_txn *txn, fb_feedback_put *put, fb_e
 
     int64_t now = fb_now_ms();
     char id[FB_ID_LEN + 1];
-    new_id(fb, now, id);
+    fb_id_next(fb_store_ids(fb->st), now, id);
     if (rec->id && rec->id != (char *)protobuf_c_empty_string) free(rec->id);
     if (!(rec->id = strdup(id))) return fb_err_set(err, FB_INTERNAL, "feedback: out of memory");
     rec->received_ms = now;
@@ -359,14 +327,14 @@ int fb_feedback_put_txn(fb_feedback *fb, fb_txn *txn, fb_feedback_put *put, fb_e
     key.mv_size = record_key(k, put->tenant_id, id);
     key.mv_data = k;
     int mrc = mdb_put(t, fb->records, &key, &val, MDB_RESERVE | MDB_NOOVERWRITE);
-    if (mrc) return fb_feedback_mdb_err(mrc, "feedback put", err);
+    if (mrc) return fb_txn_mdb_err(txn, mrc, "feedback put", err);
     feedback__v1__feedback__pack(rec, val.mv_data);
 
-    if ((rc = put_empty(t, fb->by_time, k, fb_feedback_time_key(k, put->tenant_id, rec->submitted_at_ms, id),
+    if ((rc = put_empty(txn, fb->by_time, k, fb_feedback_time_key(k, put->tenant_id, rec->submitted_at_ms, id),
                         "feedback time index", err)))
         return rc;
     if (rec->respondent_id && *rec->respondent_id &&
-        (rc = put_empty(t, fb->by_resp, k, resp_key(k, put->tenant_id, rec->respondent_id, id),
+        (rc = put_empty(txn, fb->by_resp, k, resp_key(k, put->tenant_id, rec->respondent_id, id),
                         "feedback respondent index", err)))
         return rc;
     unsigned char entry[FB_ID_LEN + 32];
@@ -375,7 +343,7 @@ int fb_feedback_put_txn(fb_feedback *fb, fb_txn *txn, fb_feedback_put *put, fb_e
     for (int i = 0; i < n_keys; i++) {
         MDB_val ik = {37, keys[i]}, iv = {sizeof entry, entry};
         if ((mrc = mdb_put(t, fb->idem, &ik, &iv, 0)))
-            return fb_feedback_mdb_err(mrc, "feedback idempotency put", err);
+            return fb_txn_mdb_err(txn, mrc, "feedback idempotency put", err);
     }
     return FB_OK;
 }
@@ -451,11 +419,11 @@ typedef struct erase_job {
     fb_erase_summary *summary;
 } erase_job;
 
-static int del_key(MDB_txn *t, MDB_dbi dbi, const unsigned char *k, size_t klen, fb_err *err)
+static int del_key(fb_txn *txn, MDB_dbi dbi, const unsigned char *k, size_t klen, fb_err *err)
 {
     MDB_val key = {klen, (void *)k};
-    int mrc = mdb_del(t, dbi, &key, NULL);
-    return mrc && mrc != MDB_NOTFOUND ? fb_feedback_mdb_err(mrc, "feedback erase", err) : FB_OK;
+    int mrc = mdb_del(fb_txn_mdb(txn), dbi, &key, NULL);
+    return mrc && mrc != MDB_NOTFOUND ? fb_txn_mdb_err(txn, mrc, "feedback erase", err) : FB_OK;
 }
 
 /* Runs the -1 hooks for one record and deletes it with its index entries. */
@@ -483,16 +451,16 @@ static int erase_one(erase_job *j, fb_txn *txn, Feedback__V1__Feedback *rec, fb_
     if (rc) return rc;
 
     unsigned char k[FB_RESP_KEY_MAX], keys[2][37];
-    if ((rc = del_key(t, fb->records, k, record_key(k, j->tenant, rec->id), err))) return rc;
-    if ((rc = del_key(t, fb->by_time, k, fb_feedback_time_key(k, j->tenant, rec->submitted_at_ms, rec->id), err)))
+    if ((rc = del_key(txn, fb->records, k, record_key(k, j->tenant, rec->id), err))) return rc;
+    if ((rc = del_key(txn, fb->by_time, k, fb_feedback_time_key(k, j->tenant, rec->submitted_at_ms, rec->id), err)))
         return rc;
-    if ((rc = del_key(t, fb->by_resp, k, resp_key(k, j->tenant, j->rid, rec->id), err))) return rc;
+    if ((rc = del_key(txn, fb->by_resp, k, resp_key(k, j->tenant, j->rid, rec->id), err))) return rc;
     int n = record_idem_keys(rec, j->tenant, keys);
     for (int i = 0; i < n; i++) {
         MDB_val key = {37, keys[i]}, val;
         if (mdb_get(t, fb->idem, &key, &val) == 0 && val.mv_size >= FB_ID_LEN &&
             memcmp(val.mv_data, rec->id, FB_ID_LEN) == 0 &&
-            (rc = del_key(t, fb->idem, keys[i], 37, err)))
+            (rc = del_key(txn, fb->idem, keys[i], 37, err)))
             return rc;
     }
     j->summary->feedback_erased++;
@@ -504,6 +472,7 @@ static int erase_write(fb_txn *txn, void *arg, fb_err *err)
     erase_job *j = arg;
     fb_feedback *fb = j->fb;
     MDB_txn *t = fb_txn_mdb(txn);
+    memset(j->summary, 0, sizeof *j->summary); /* the op may run again */
     unsigned char prefix[FB_RESP_KEY_MAX];
     size_t plen = resp_key(prefix, j->tenant, j->rid, NULL);
     /* collect the ids first: the loop below deletes under the cursor */
@@ -511,7 +480,7 @@ static int erase_write(fb_txn *txn, void *arg, fb_err *err)
     char (*ids)[FB_ID_LEN + 1] = NULL;
     MDB_cursor *cur;
     int mrc = mdb_cursor_open(t, fb->by_resp, &cur);
-    if (mrc) return fb_feedback_mdb_err(mrc, "feedback erase", err);
+    if (mrc) return fb_txn_mdb_err(txn, mrc, "feedback erase", err);
     MDB_val key = {plen, prefix}, val;
     for (mrc = mdb_cursor_get(cur, &key, &val, MDB_SET_RANGE);
          mrc == 0 && key.mv_size == plen + FB_ID_LEN && memcmp(key.mv_data, prefix, plen) == 0;
@@ -531,7 +500,7 @@ static int erase_write(fb_txn *txn, void *arg, fb_err *err)
         Feedback__V1__Feedback *rec;
         rc = get_record(t, fb, j->tenant, ids[i], &rec, err);
         if (rc == FB_NOT_FOUND) { /* stale index entry: drop it */
-            rc = del_key(t, fb->by_resp, prefix, resp_key(prefix, j->tenant, j->rid, ids[i]), err);
+            rc = del_key(txn, fb->by_resp, prefix, resp_key(prefix, j->tenant, j->rid, ids[i]), err);
             continue;
         }
         if (rc) break;

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "ids.h"
 #include "store.h"
 #include "feedback/v1/common.pb-c.h"
 #include "feedback/v1/insights.pb-c.h"
@@ -47,7 +48,6 @@ typedef struct fb_feedback_event {
 typedef int (*fb_feedback_hook)(fb_txn *txn, const fb_feedback_event *ev, void *ctx, fb_err *err);
 
 enum { FB_FEEDBACK_MAX_HOOKS = 8 };
-enum { FB_ID_LEN = 26 };          /* ids: 26 chars, Crockford base32, sort by time */
 
 /* Opens the feedback tables. Errors: FB_INTERNAL. */
 int fb_feedback_open(fb_feedback **out, fb_store *st, fb_err *err);
