@@ -7,12 +7,14 @@
 #include "alert_log.h"
 #include "alert_rules.h"
 #include "alerts.h"
+#include "tz.h"
 
 struct fb_alerts {
     fb_store *st;
     fb_alert_log log;
     fb_hub *hub;
     fb_stemmers *stem;
+    fb_tzcache *tz;            /* quiet hours in the tenant's zone */
     fb_alerts_opts opts;
     pthread_mutex_t mu;        /* stop flag + timer wait */
     pthread_cond_t cv;
@@ -38,6 +40,9 @@ int fb_alerts_publish_after_commit(fb_alerts *al, fb_txn *txn, uint32_t tenant,
 
 /* SLA escalations due at now (alert_ops.c); adds to *raised. */
 int fb_alerts_tick_sla(fb_alerts *al, int64_t now, int *raised, fb_err *err);
+
+/* Minutes after local midnight in zone (IANA; fixed offsets as fallback). */
+int fb_alerts_local_minute(fb_alerts *al, const char *zone, int64_t now_ms);
 
 /* held = silenced or quiet at now. */
 bool fb_alerts_is_held(fb_alerts *al, const fb_rules_view *rules, const Feedback__V1__Alert *a,

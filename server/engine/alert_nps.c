@@ -5,10 +5,10 @@
  * = yesterday, so it is due today). The timer picks the surveys not yet
  * evaluated today, asks the aggregates (opts.nps, the dashboards' counts) for
  * both periods outside any transaction, and records the day — with the alert
- * if the drop is significant — in one write op. NPS variance for a
- * multinomial: ((P + D)/n - nps^2)/n; the drop is significant when
- * z = (nps_7 - nps_28) / sqrt(var_7 + var_28) < -1.96 and both periods have
- * at least min_sample answers (settings, default 30).
+ * if the drop is significant — in one write op. The test is the dashboards'
+ * (nps.h: adjusted Wald, two-sided z-test at 95%): a drop is an alert when
+ * it is significant, the NPS went down, and both periods have at least the
+ * tenant's min_sample answers.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "alert_internal.h"
+#include "nps.h"
 
 #define DAY_MS 86400000LL
 #define NPS_BATCH 64
@@ -25,30 +26,23 @@ typedef struct nps_result {
     double before, after, z;
 } nps_result;
 
-static void nps_of(const fb_nps_counts *c, double *nps, double *var)
-{
-    double n = c->n ? c->n : 1;
-    double p = c->promoters / n, d = c->detractors / n;
-    *nps = p - d;
-    *var = (p + d - (p - d) * (p - d)) / n;
-}
-
-static int evaluate(fb_alerts *al, uint32_t tenant, const char *survey, int64_t now,
-                    uint32_t min_sample, nps_result *r, fb_err *err)
+static int evaluate(fb_alerts *al, uint32_t tenant, const char *survey, const char *zone,
+                    int64_t now, uint32_t min_sample, nps_result *r, fb_err *err)
 {
     fb_nps_counts recent = {0}, prior = {0};
-    int rc = al->opts.nps(al->opts.nps_ctx, tenant, survey, now - 7 * DAY_MS, now, &recent, err);
-    if (!rc) rc = al->opts.nps(al->opts.nps_ctx, tenant, survey, now - 35 * DAY_MS, now - 7 * DAY_MS, &prior, err);
+    int rc = al->opts.nps(al->opts.nps_ctx, tenant, zone, survey, now - 7 * DAY_MS, now, &recent, err);
+    if (!rc) rc = al->opts.nps(al->opts.nps_ctx, tenant, zone, survey, now - 35 * DAY_MS, now - 7 * DAY_MS,
+                               &prior, err);
     if (rc) return rc;
     memset(r, 0, sizeof *r);
     if (recent.n < min_sample || prior.n < min_sample) return FB_OK;
-    double n1, v1, n0, v0;
-    nps_of(&recent, &n1, &v1);
-    nps_of(&prior, &n0, &v0);
-    double se = sqrt(v1 + v0);
-    r->before = n0 * 100, r->after = n1 * 100;
-    r->z = se > 0 ? (n1 - n0) / se : 0;
-    r->drop = n1 < n0 && r->z < -1.96;
+    fb_nps cur, prev;
+    fb_nps_change ch;
+    fb_nps_compute(recent.promoters, recent.n - recent.promoters - recent.detractors, recent.detractors, &cur);
+    fb_nps_compute(prior.promoters, prior.n - prior.promoters - prior.detractors, prior.detractors, &prev);
+    fb_nps_compare(&cur, &prev, &ch);
+    r->before = prev.nps, r->after = cur.nps, r->z = ch.z;
+    r->drop = ch.significant && ch.change < 0;
     return FB_OK;
 }
 
@@ -73,7 +67,7 @@ static Feedback__V1__Alert *drop_alert(const nps_op *op, int64_t sla_ms)
     a->kind = FEEDBACK__V1__ALERT__KIND__NPS_DROP;
     a->severity = FEEDBACK__V1__SEVERITY__HIGH;
     a->created_ms = a->updated_ms = op->now;
-    a->sla_due_ms = op->now + sla_ms;
+    a->sla_due_ms = sla_ms > 0 ? op->now + sla_ms : 0;
     a->state = FEEDBACK__V1__ALERT_STATE__OPEN;
     a->occurrences = 1;
     a->kinds = malloc(sizeof *a->kinds);
@@ -104,7 +98,7 @@ static int nps_write(fb_txn *txn, void *arg, fb_err *err)
     else {
         a->held = fb_alerts_is_held(op->al, &rules, a, "", op->now);
         rc = fb_alert_log_append(&op->al->log, txn, op->tenant, a, err);
-        if (!rc) rc = fb_alert_due_put(&op->al->log, txn, op->tenant, a->sla_due_ms, a->id, err);
+        if (!rc && a->sla_due_ms) rc = fb_alert_due_put(&op->al->log, txn, op->tenant, a->sla_due_ms, a->id, err);
         if (!rc) {
             rc = fb_alerts_publish_after_commit(op->al, txn, op->tenant, a, err);
             a = NULL;
@@ -116,13 +110,18 @@ static int nps_write(fb_txn *txn, void *arg, fb_err *err)
     return rc;
 }
 
-static uint32_t min_sample_of(fb_alerts *al, uint32_t tenant)
+/* The tenant's zone (copied into zone) and minimum sample. */
+static uint32_t zone_and_min_sample(fb_alerts *al, uint32_t tenant, char *zone, size_t cap)
 {
     MDB_txn *txn;
     Feedback__V1__Settings *s = NULL;
     uint32_t v = 30;
+    snprintf(zone, cap, "UTC");
     if (fb_store_read_begin(al->st, &txn, NULL) != FB_OK) return v;
-    if (fb_alerts_settings(al, txn, tenant, &s, NULL) == FB_OK && s && s->min_sample) v = s->min_sample;
+    if (fb_alerts_settings(al, txn, tenant, &s, NULL) == FB_OK && s) {
+        if (s->min_sample) v = s->min_sample;
+        if (s->timezone && *s->timezone) snprintf(zone, cap, "%s", s->timezone);
+    }
     fb_store_read_end(al->st, txn);
     fb_alerts_settings_free(s);
     return v;
@@ -140,8 +139,9 @@ static int tick_nps(fb_alerts *al, int64_t now, int *raised, fb_err *err)
     fb_store_read_end(al->st, txn);
     for (size_t i = 0; i < n; i++) {
         nps_result r;
-        if ((rc = evaluate(al, tenants[i], surveys[i], now, min_sample_of(al, tenants[i]), &r, err)))
-            return rc;
+        char zone[130];
+        uint32_t min_sample = zone_and_min_sample(al, tenants[i], zone, sizeof zone);
+        if ((rc = evaluate(al, tenants[i], surveys[i], zone, now, min_sample, &r, err))) return rc;
         nps_op op = {al, tenants[i], surveys[i], now, &r, 0};
         if ((rc = fb_store_write(al->st, nps_write, &op, err))) return rc;
         *raised += op.raised;

@@ -164,20 +164,24 @@ void fb_rules_view_of(const Feedback__V1__Settings *settings, fb_rules_view *v)
         v->mismatch = r->score_text_mismatch;
         v->nps_drop = r->nps_drop;
     }
-    v->detractor_max = r && r->detractor_max_score ? r->detractor_max_score : FB_ALERT_DEFAULT_DETRACTOR_MAX;
-    v->low_rating_max = r && r->low_rating_max ? r->low_rating_max : FB_ALERT_DEFAULT_LOW_RATING_MAX;
-    v->negative_threshold = r && r->negative_text_threshold != 0 ? r->negative_text_threshold
-                                                                 : FB_ALERT_DEFAULT_NEGATIVE_TEXT;
-    v->mismatch_threshold = r && r->mismatch_threshold != 0 ? r->mismatch_threshold
-                                                            : FB_ALERT_DEFAULT_MISMATCH;
-    v->sla_ms = r && r->sla_ms > 0 ? r->sla_ms : FB_ALERT_DEFAULT_SLA_MS;
-    v->repeat_window_ms = r && r->repeat_window_ms > 0 ? r->repeat_window_ms : FB_ALERT_DEFAULT_REPEAT_MS;
-    if (r && r->n_keywords) {
-        v->keywords = (const char *const *)r->keywords;
-        v->n_keywords = r->n_keywords;
-    } else {
+    if (!r) { /* no settings at all: the documented defaults */
+        v->detractor_max = FB_ALERT_DEFAULT_DETRACTOR_MAX;
+        v->low_rating_max = FB_ALERT_DEFAULT_LOW_RATING_MAX;
+        v->negative_threshold = FB_ALERT_DEFAULT_NEGATIVE_TEXT;
+        v->mismatch_threshold = FB_ALERT_DEFAULT_MISMATCH;
+        v->sla_ms = FB_ALERT_DEFAULT_SLA_MS;
+        v->repeat_window_ms = FB_ALERT_DEFAULT_REPEAT_MS;
         v->keywords = default_keywords;
         v->n_keywords = sizeof default_keywords / sizeof default_keywords[0];
+    } else { /* settings are complete records (settings.h): 0 means 0 / off */
+        v->detractor_max = r->detractor_max_score;
+        v->low_rating_max = r->low_rating_max;
+        v->negative_threshold = r->negative_text_threshold;
+        v->mismatch_threshold = r->mismatch_threshold;
+        v->sla_ms = r->sla_ms;
+        v->repeat_window_ms = r->repeat_window_ms;
+        v->keywords = (const char *const *)r->keywords;
+        v->n_keywords = r->n_keywords;
     }
     if (r) {
         v->silences = r->silences;
@@ -411,13 +415,13 @@ int fb_local_minute(const char *tz, int64_t now_ms)
     return (int)(((min % day) + day) % day);
 }
 
-bool fb_alert_quiet(const fb_rules_view *rules, int severity, int64_t now_ms)
+bool fb_alert_quiet(const fb_rules_view *rules, int severity, int local_minute)
 {
     const Feedback__V1__QuietHours *q = rules->quiet;
     if (!q || !q->enabled || q->start_minute == q->end_minute) return false;
     int max_held = q->max_held_severity ? (int)q->max_held_severity : SEV(HIGH);
     if (severity > max_held) return false;
-    unsigned m = (unsigned)fb_local_minute(rules->timezone, now_ms);
+    unsigned m = (unsigned)local_minute;
     if (q->start_minute < q->end_minute) return m >= q->start_minute && m < q->end_minute;
     return m >= q->start_minute || m < q->end_minute; /* wraps midnight */
 }

@@ -59,9 +59,11 @@ typedef struct fb_alert_eval {
     char reason[512];
 } fb_alert_eval;
 
-/* The rules in effect: settings->alert_rules with zero fields replaced by
- * the defaults above and the default watch list when none is set. Never
- * fails; the result points into settings or static data: do not free. */
+/* The rules in effect. settings NULL (or without alert_rules): the defaults
+ * above and the default watch list. Otherwise the values as stored — the
+ * settings module returns complete records, so 0 means 0: sla_ms 0 is "no
+ * SLA", repeat_window_ms 0 "never join", an empty watch list "no keywords".
+ * Never fails; the result points into settings or static data. */
 typedef struct fb_rules_view {
     bool detractor, negative_text, low_rating, mismatch, nps_drop;
     int detractor_max, low_rating_max;
@@ -95,14 +97,15 @@ const char *fb_alert_kind_name(int kind);
 bool fb_alert_silenced(const fb_rules_view *rules, const Feedback__V1__Alert *a,
                        const char *text, fb_stemmers *st, int64_t now_ms);
 
-/* Minutes after local midnight in the time zone tz at now_ms. Understands
- * "UTC", "Etc/UTC", fixed offsets "+HH:MM"/"-HH:MM"/"UTC+H", and
- * "Etc/GMT-N" (POSIX sign); anything else is read as UTC. */
+/* Minutes after local midnight at now_ms for a fixed-offset zone: "UTC",
+ * "+HH:MM"/"-HH:MM"/"UTC+H", "Etc/GMT-N" (POSIX sign); anything else is read
+ * as UTC. The fallback when the zone database has no such zone (alerts.c
+ * uses the dashboards' tz module for IANA names). */
 int fb_local_minute(const char *tz, int64_t now_ms);
 
-/* True if quiet hours are on at now_ms and hold back this severity
- * (severity <= max_held_severity, default HIGH). The window may wrap
- * midnight (start > end). */
-bool fb_alert_quiet(const fb_rules_view *rules, int severity, int64_t now_ms);
+/* True if quiet hours are on at local_minute (minutes after local midnight)
+ * and hold back this severity (severity <= max_held_severity, default
+ * HIGH). The window may wrap midnight (start > end). */
+bool fb_alert_quiet(const fb_rules_view *rules, int severity, int local_minute);
 
 #endif

@@ -142,6 +142,7 @@ int fb_alerts_open(fb_alerts **out, fb_store *st, const fb_alerts_opts *opts, fb
     pthread_cond_init(&al->cv, NULL);
     int rc = fb_alert_log_open(&al->log, st, err);
     if (!rc) rc = fb_stemmers_open(&al->stem, err);
+    if (!rc) rc = fb_tzcache_open(&al->tz, NULL, err);
     if (!rc) rc = fb_hub_open(&al->hub, al->opts.hub_buffer, err);
     if (!rc && pthread_create(&al->pump, NULL, pump_main, al) != 0)
         rc = fb_err_set(err, FB_INTERNAL, "alerts: cannot start the replay thread");
@@ -171,6 +172,7 @@ void fb_alerts_close(fb_alerts *al)
     if (al->pump_started) pthread_join(al->pump, NULL);
     if (al->hub) fb_hub_close(al->hub);
     fb_stemmers_close(al->stem);
+    if (al->tz) fb_tzcache_close(al->tz);
     pthread_cond_destroy(&al->cv);
     pthread_mutex_destroy(&al->mu);
     free(al);

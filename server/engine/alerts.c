@@ -62,10 +62,20 @@ void fb_alerts_settings_free(Feedback__V1__Settings *s)
     if (s) feedback__v1__settings__free_unpacked(s, NULL);
 }
 
+int fb_alerts_local_minute(fb_alerts *al, const char *zone, int64_t now_ms)
+{
+    const fb_tz *tz;
+    if (al->tz && fb_tzcache_get(al->tz, zone, &tz, NULL) == FB_OK) {
+        int64_t local_min = (now_ms + (int64_t)fb_tz_offset(tz, now_ms) * 1000) / 60000;
+        return (int)(((local_min % 1440) + 1440) % 1440);
+    }
+    return fb_local_minute(zone, now_ms);
+}
+
 bool fb_alerts_is_held(fb_alerts *al, const fb_rules_view *rules, const Feedback__V1__Alert *a,
                        const char *text, int64_t now_ms)
 {
-    return fb_alert_quiet(rules, (int)a->severity, now_ms) ||
+    return fb_alert_quiet(rules, (int)a->severity, fb_alerts_local_minute(al, rules->timezone, now_ms)) ||
            fb_alert_silenced(rules, a, text, al->stem, now_ms);
 }
 
@@ -201,7 +211,7 @@ static Feedback__V1__Alert *alert_from_feedback(const Feedback__V1__Feedback *fb
     a->created_ms = a->updated_ms = now;
     a->state = FEEDBACK__V1__ALERT_STATE__OPEN;
     a->occurrences = 1;
-    a->sla_due_ms = now + sla_ms;
+    a->sla_due_ms = sla_ms > 0 ? now + sla_ms : 0;
     if (fb->kind == FEEDBACK__V1__FEEDBACK_KIND__REVIEW) a->rating = fb->rating;
     else a->score_present_case = FEEDBACK__V1__ALERT__SCORE_PRESENT_SCORE, a->score = fb->score;
     bool ok = set_from_eval(a, e, fb, text) && fb_pb_set_str(&a->feedback_id, fb->id) &&
@@ -300,7 +310,7 @@ static int on_insert(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb
     a->held = fb_alerts_is_held(al, &rules, a, text, ev->now_ms);
     if ((rc = fb_alert_log_append(&al->log, txn, ev->tenant_id, a, err)) ||
         (rc = note_alert_id(fb, a->id, err)) ||
-        (!joined && (rc = fb_alert_due_put(&al->log, txn, ev->tenant_id, a->sla_due_ms, a->id, err))) ||
+        (!joined && a->sla_due_ms && (rc = fb_alert_due_put(&al->log, txn, ev->tenant_id, a->sla_due_ms, a->id, err))) ||
         (!joined && fb->respondent_id && *fb->respondent_id &&
          (rc = fb_alert_resp_put(&al->log, txn, ev->tenant_id, fb->respondent_id, a->id, err)))) {
         feedback__v1__alert__free_unpacked(a, NULL);

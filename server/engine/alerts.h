@@ -55,12 +55,20 @@ typedef struct fb_alerts fb_alerts;
 typedef int (*fb_alerts_settings_fn)(void *ctx, MDB_txn *txn, uint32_t tenant,
                                      Feedback__V1__Settings **out, fb_err *err);
 
-/* Counts of answers of a survey in [from_ms, to_ms). */
+/* Counts of answers of a survey in [from_ms, to_ms); zone: the tenant's
+ * time zone (the aggregates are keyed by it). */
 typedef struct fb_nps_counts {
     uint32_t n, promoters, detractors;
 } fb_nps_counts;
-typedef int (*fb_alerts_nps_fn)(void *ctx, uint32_t tenant, const char *survey_id,
+typedef int (*fb_alerts_nps_fn)(void *ctx, uint32_t tenant, const char *zone, const char *survey_id,
                                 int64_t from_ms, int64_t to_ms, fb_nps_counts *out, fb_err *err);
+
+/* The server's providers: ctx = fb_settings * (settings.h, fb_settings_get)
+ * and ctx = fb_trends * (trends.h, fb_trends_nps). */
+int fb_alerts_settings_provider(void *ctx, MDB_txn *txn, uint32_t tenant,
+                                Feedback__V1__Settings **out, fb_err *err);
+int fb_alerts_nps_provider(void *ctx, uint32_t tenant, const char *zone, const char *survey_id,
+                           int64_t from_ms, int64_t to_ms, fb_nps_counts *out, fb_err *err);
 
 typedef struct fb_alerts_opts {
     fb_alerts_settings_fn settings; void *settings_ctx; /* NULL: defaults */

@@ -11,6 +11,7 @@
 #include "fbtest.h"
 #include "alert_rules.h"
 #include "alerts.h"
+#include "settings.h"
 #include "store.h"
 
 #define KIND(k) FEEDBACK__V1__ALERT__KIND__##k
@@ -66,8 +67,16 @@ static void setup(void)
     feedback__v1__settings__init(&F.settings);
     feedback__v1__alert_rules__init(&F.rules);
     feedback__v1__quiet_hours__init(&F.quiet);
+    /* what the settings module returns for a tenant that changed nothing */
     F.rules.detractor = F.rules.negative_text = F.rules.low_rating = 1;
     F.rules.score_text_mismatch = F.rules.nps_drop = 1;
+    F.rules.detractor_max_score = 6;
+    F.rules.negative_text_threshold = F.rules.mismatch_threshold = -0.5;
+    F.rules.low_rating_max = 2;
+    F.rules.sla_ms = F.rules.repeat_window_ms = 24LL * 3600 * 1000;
+    F.rules.keywords = (char **)fb_settings_default_keywords;
+    while (fb_settings_default_keywords[F.rules.n_keywords]) F.rules.n_keywords++;
+    F.settings.timezone = "UTC";
     F.settings.alert_rules = &F.rules;
     F.use_settings = true;
     open_all();
@@ -393,6 +402,17 @@ START_TEST(quiet_hours_hold_by_local_time)
     a = submit(1, response("q3", 3, "", 0, NULL), T0);
     ck_assert(!a->held);
     feedback__v1__alert__free_unpacked(a, NULL);
+    F.settings.timezone = "Europe/Paris"; /* the zone database: CET, 23:13 */
+    a = submit(1, response("q4", 3, "", 0, NULL), T0);
+    ck_assert(a->held);
+    feedback__v1__alert__free_unpacked(a, NULL);
+    a = submit(1, response("q5", 3, "", 0, NULL), T0 + 8 * 3600 * 1000LL); /* 07:13 */
+    ck_assert(!a->held);
+    feedback__v1__alert__free_unpacked(a, NULL);
+    F.quiet.max_held_severity = SEV(LOW); /* only LOW held now */
+    a = submit(1, response("q6", 1, "", 0, NULL), T0); /* MEDIUM */
+    ck_assert(!a->held);
+    feedback__v1__alert__free_unpacked(a, NULL);
     ck_assert_int_eq(fb_local_minute("Etc/GMT-2", T0), (22 * 60 + 13 + 120) % 1440);
     ck_assert_int_eq(fb_local_minute("-05:30", T0), 22 * 60 + 13 - 330);
     free_ids();
@@ -640,6 +660,61 @@ START_TEST(erase_redacts_excerpt_keeps_alert)
 }
 END_TEST
 
+/* The server's wiring: rules from the real settings module. */
+START_TEST(rules_from_settings_module)
+{
+    fb_err err = {0};
+    fb_settings *set;
+    close_all();
+    fb_store_opts so = {.no_sync = 1};
+    ck_assert_int_eq(fb_store_open(&F.st, F.dir, &so, &err), FB_OK);
+    ck_assert_int_eq(fb_settings_open(&set, F.st, &err), FB_OK);
+    fb_alerts_opts ao = {.settings = fb_alerts_settings_provider, .settings_ctx = set, .timer_ms = -1};
+    ck_assert_int_eq(fb_alerts_open(&F.al, F.st, &ao, &err), FB_OK);
+
+    /* defaults: the default watch list, SLA 24 h */
+    Feedback__V1__Alert *a = submit(1, response("w1", 9, "Great, but I want a refund", 0.3, NULL), T0);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(a->kind, KIND(KEYWORD));
+    ck_assert_int_eq(a->sla_due_ms, T0 + 24LL * 3600 * 1000);
+    feedback__v1__alert__free_unpacked(a, NULL);
+
+    /* an update: another watch list, SLA off, detractor rule off */
+    Feedback__V1__UpdateSettingsRequest req = FEEDBACK__V1__UPDATE_SETTINGS_REQUEST__INIT;
+    Feedback__V1__Settings s = FEEDBACK__V1__SETTINGS__INIT;
+    Feedback__V1__AlertRules r = FEEDBACK__V1__ALERT_RULES__INIT;
+    char *kw[] = {"manager"};
+    char *mask[] = {"alert_rules.keywords", "alert_rules.sla_ms", "alert_rules.detractor"};
+    r.keywords = kw, r.n_keywords = 1;
+    s.alert_rules = &r;
+    req.settings = &s;
+    req.update_mask = mask, req.n_update_mask = 3;
+    ck_assert_msg(fb_settings_update(set, 1, &req, NULL, &err) == FB_OK, "%s", err.msg);
+    ck_assert_ptr_null(submit(1, response("w2", 9, "Great, but I want a refund", 0.3, NULL), T0));
+    ck_assert_ptr_null(submit(1, response("w3", 2, "", 0, NULL), T0));
+    a = submit(1, response("w4", 9, "Let me speak to your managers", 0.0, NULL), T0);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_str_eq(a->matched[0], "manager");
+    ck_assert_int_eq(a->sla_due_ms, 0);
+    int raised;
+    ck_assert_int_eq(fb_alerts_tick(F.al, T0 + 100LL * 24 * 3600 * 1000, &raised, &err), FB_OK);
+    ck_assert_int_eq(raised, 1); /* only w1, raised while the SLA was on */
+    Feedback__V1__AlertQuery q = FEEDBACK__V1__ALERT_QUERY__INIT;
+    Feedback__V1__AlertPage *page;
+    q.kind = KIND(SLA_BREACH);
+    ck_assert_int_eq(fb_alerts_list(F.al, 1, &q, T0, &page, &err), FB_OK);
+    ck_assert_uint_eq(page->n_alerts, 1);
+    ck_assert_str_eq(page->alerts[0]->escalates_id, "al_000000000001");
+    feedback__v1__alert_page__free_unpacked(page, NULL);
+    feedback__v1__alert__free_unpacked(a, NULL);
+    fb_alerts_close(F.al);
+    fb_settings_close(set);
+    fb_store_close(F.st);
+    open_all(); /* for teardown */
+    free_ids();
+}
+END_TEST
+
 START_TEST(rules_view_defaults)
 {
     fb_rules_view v;
@@ -675,6 +750,7 @@ static Suite *alerts_suite(void)
     tcase_add_test(tc, list_filters_and_pages);
     tcase_add_test(tc, erase_redacts_excerpt_keeps_alert);
     tcase_add_test(tc, rules_view_defaults);
+    tcase_add_test(tc, rules_from_settings_module);
     suite_add_tcase(s, tc);
     return s;
 }
