@@ -2,6 +2,7 @@
  * per-op rollback inside a batch, group commit (counted, not timed),
  * after-commit order, draining on close, map growth and a full map. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 
 #include "fbtest.h"
@@ -471,6 +472,83 @@ START_TEST(map_grows_when_full)
 }
 END_TEST
 
+/* Readers keep transactions coming while writers force the map to grow:
+ * growth waits for a moment with no open transaction, readers never fail. */
+typedef struct reader_arg {
+    fb_store *st;
+    MDB_dbi dbi;
+    atomic_int *stop;
+    long reads, errors;
+} reader_arg;
+
+static void *reader_thread(void *p)
+{
+    reader_arg *r = p;
+    for (long i = 0; i < 5000000 && !atomic_load(r->stop); i++) {
+        MDB_txn *t;
+        fb_err err;
+        if (fb_store_read_begin(r->st, &t, &err) != FB_OK) { r->errors++; continue; }
+        MDB_val k = {7, "big0000"}, v;
+        int rc = mdb_get(t, r->dbi, &k, &v);
+        if (rc != 0 && rc != MDB_NOTFOUND) r->errors++;
+        fb_store_read_end(r->st, t);
+        r->reads++;
+    }
+    return NULL;
+}
+
+typedef struct bigwriter_arg {
+    fb_store *st;
+    MDB_dbi dbi;
+    int id, failures;
+} bigwriter_arg;
+
+static void *bigwriter_thread(void *p)
+{
+    bigwriter_arg *w = p;
+    for (int i = 0; i < 64; i++) {
+        put_op op = {.dbi = w->dbi, .len = 16 << 10, .fill = (unsigned char)i};
+        snprintf(op.key, sizeof op.key, "big%d%03d", w->id, i);
+        fb_err err = {0};
+        if (fb_store_write(w->st, put_fn, &op, &err) != FB_OK) w->failures++;
+    }
+    return NULL;
+}
+
+START_TEST(map_grows_under_concurrent_readers)
+{
+    const char *dir = fb_test_tmpdir("store");
+    fb_store *st = open_store(dir, 256 << 10, 256 << 20, 1);
+    MDB_dbi d = table(st, "t");
+    atomic_int stop = 0;
+    enum { R = 4, W = 4 };
+    pthread_t rt[R], wt[W];
+    reader_arg ra[R];
+    bigwriter_arg wa[W];
+    for (int i = 0; i < R; i++) {
+        ra[i] = (reader_arg){st, d, &stop, 0, 0};
+        pthread_create(&rt[i], NULL, reader_thread, &ra[i]);
+    }
+    for (int i = 0; i < W; i++) {
+        wa[i] = (bigwriter_arg){st, d, i, 0};
+        pthread_create(&wt[i], NULL, bigwriter_thread, &wa[i]);
+    }
+    for (int i = 0; i < W; i++) pthread_join(wt[i], NULL);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < R; i++) pthread_join(rt[i], NULL);
+    for (int i = 0; i < W; i++) ck_assert_int_eq(wa[i].failures, 0);
+    for (int i = 0; i < R; i++) {
+        ck_assert_int_eq(ra[i].errors, 0);
+        ck_assert_int_gt(ra[i].reads, 0);
+    }
+    fb_store_counters c;
+    fb_store_stats(st, &c);
+    ck_assert_uint_ge(c.map_grows, 3); /* 4 MiB from 256 KiB: at least 4 doublings */
+    ck_assert_uint_eq(c.failed_ops, 0);
+    fb_store_close(st);
+}
+END_TEST
+
 START_TEST(full_map_is_exhausted_not_corrupt)
 {
     const char *dir = fb_test_tmpdir("store");
@@ -570,6 +648,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, try_write_refuses_when_queue_full);
     tcase_add_test(tc, map_grows_when_full);
     tcase_add_test(tc, full_map_is_exhausted_not_corrupt);
+    tcase_add_test(tc, map_grows_under_concurrent_readers);
     tcase_add_test(tc, map_grown_by_another_process_is_adopted);
     suite_add_tcase(s, tc);
     return s;
