@@ -2,6 +2,7 @@
  * per-op rollback inside a batch, group commit (counted, not timed),
  * after-commit order, draining on close, map growth and a full map. */
 #include <pthread.h>
+#include <sys/wait.h>
 
 #include "fbtest.h"
 #include "store.h"
@@ -419,6 +420,24 @@ START_TEST(close_drains_queue_then_refuses)
 }
 END_TEST
 
+START_TEST(try_write_refuses_when_queue_full)
+{
+    fb_store_opts o = {.no_sync = 1, .max_queue = 4};
+    fb_store *st;
+    fb_err err = {0};
+    ck_assert_int_eq(fb_store_open(&st, fb_test_tmpdir("store"), &o, &err), FB_OK);
+    gate g;
+    gate_init(&g);
+    ck_assert_int_eq(fb_store_write_async(st, gate_fn, NULL, &g), FB_OK);
+    gate_wait_entered(&g);
+    for (int i = 0; i < 4; i++)
+        ck_assert_int_eq(fb_store_try_write_async(st, noop_fn, NULL, NULL), FB_OK);
+    ck_assert_int_eq(fb_store_try_write_async(st, noop_fn, NULL, NULL), FB_EXHAUSTED);
+    gate_open(&g);
+    fb_store_close(st);
+}
+END_TEST
+
 /* ---- map growth and a full map ---- */
 
 START_TEST(map_grows_when_full)
@@ -492,6 +511,51 @@ START_TEST(full_map_is_exhausted_not_corrupt)
 }
 END_TEST
 
+START_TEST(map_grown_by_another_process_is_adopted)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", fb_test_tmpdir("store"));
+    fb_store *st = open_store(dir, 256 << 10, 64 << 20, 1);
+    MDB_dbi d = table(st, "t");
+    put_op p = {.dbi = d, .key = "mine", .len = 4, .fill = 'm'};
+    fb_err err = {0};
+    ck_assert_int_eq(fb_store_write(st, put_fn, &p, &err), FB_OK);
+
+    enum { N = 256, LEN = 16 << 10 };
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) { /* grows the shared map well beyond our 256 KiB */
+        fb_store *cs;
+        fb_store_opts o = {.initial_map_bytes = 256 << 10, .no_sync = 1};
+        MDB_dbi cd;
+        int rc = fb_store_open(&cs, dir, &o, &err);
+        if (!rc) rc = fb_store_dbi(cs, "t", &cd, &err);
+        for (int i = 0; i < N && !rc; i++) {
+            put_op cp = {.dbi = cd, .len = LEN, .fill = (unsigned char)i};
+            snprintf(cp.key, sizeof cp.key, "theirs%04d", i);
+            rc = fb_store_write(cs, put_fn, &cp, &err);
+        }
+        if (!rc) fb_store_close(cs);
+        _exit(rc);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+
+    /* our next read and write see the larger map (MDB_MAP_RESIZED adopted) */
+    unsigned char first = 0;
+    ck_assert_int_eq(read_len(st, d, "theirs0255", &first), LEN);
+    ck_assert_int_eq(first, 255);
+    put_op p2 = {.dbi = d, .key = "mine2", .len = LEN, .fill = 'n'};
+    ck_assert_msg(fb_store_write(st, put_fn, &p2, &err) == FB_OK, "%s", err.msg);
+    ck_assert_int_eq(read_len(st, d, "mine2", NULL), LEN);
+    fb_store_counters c;
+    fb_store_stats(st, &c);
+    ck_assert_uint_ge(c.map_bytes, (uint64_t)N * LEN);
+    fb_store_close(st);
+}
+END_TEST
+
 static Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -503,8 +567,10 @@ static Suite *store_suite(void)
     tcase_add_test(tc, concurrent_writers_group_commit_durably);
     tcase_add_test(tc, after_commit_runs_in_order_before_dones);
     tcase_add_test(tc, close_drains_queue_then_refuses);
+    tcase_add_test(tc, try_write_refuses_when_queue_full);
     tcase_add_test(tc, map_grows_when_full);
     tcase_add_test(tc, full_map_is_exhausted_not_corrupt);
+    tcase_add_test(tc, map_grown_by_another_process_is_adopted);
     suite_add_tcase(s, tc);
     return s;
 }
