@@ -50,7 +50,9 @@ typedef struct fb_method {
     int (*on_message)(fb_call *call, const ProtobufCMessage *msg);
     void (*on_end)(fb_call *call);
     /* Optional: the client cancelled or the deadline passed, or the server is
-     * shutting down. Called once, on a worker thread; the handler should drop
+     * shutting down. Never runs while this call's on_request/on_message/
+     * on_end runs (it waits until that returns). Called once, on a worker
+     * thread (at shutdown: the stopping thread); the handler should drop
      * any reference it keeps and end the call if it has not (for a stream,
      * fb_call_finish). */
     void (*on_cancel)(fb_call *call);
@@ -110,5 +112,22 @@ int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
 void fb_rpc_stop(fb_rpc *rpc, int grace_ms);
 /* True once fb_rpc_stop has begun (health answers NOT_SERVING). */
 bool fb_rpc_stopping(const fb_rpc *rpc);
+
+/* ---- the method tables (each defined in its rpc_*.c; main.c lists them) ----
+ * Notes for handler authors (runtime behaviour):
+ * - fb_rpc_start sets srv->rpc before the first call can arrive.
+ * - Every call ends with exactly one status; ending it again is ignored, but
+ *   each ending call still consumes the reference it was given.
+ * - Streams (client or server) that can outlive their handler's return must
+ *   set on_cancel: it is how they learn of a client cancel, a deadline, a
+ *   broken client stream (the runtime's status then wins over the one the
+ *   handler picks) and of shutdown (then end with UNAVAILABLE). During
+ *   fb_rpc_stop it is called from the stopping thread. */
+extern const fb_method fb_health_methods[];   /* rpc_health.c (runtime) */
+extern const fb_method fb_ingest_methods[];   /* rpc_ingest.c */
+extern const fb_method fb_keys_methods[];     /* rpc_keys.c */
+extern const fb_method fb_feedback_methods[]; /* rpc_feedback.c */
+extern const fb_method fb_dash_methods[];     /* rpc_dash.c */
+extern const fb_method fb_alerts_methods[];   /* rpc_alerts.c */
 
 #endif
