@@ -299,3 +299,49 @@ def test_analyze(server):
     e = expect_error(c.call, ANALYZE, text="hola", language="zz")
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and e.details().startswith("language:")
     assert len(c.call(LIST).items) == 0   # nothing was stored
+
+
+def _import_future(c, items, timeout=30):
+    m = c.method(IMPORT)
+    fn = c.channel.stream_unary(m.path, request_serializer=lambda x: x.SerializeToString(),
+                                response_deserializer=m.response.FromString)
+    msgs = (c.msg("feedback.v1.ImportItem", it) for it in items)
+    return fn.future(msgs, metadata=[("authorization", "Bearer " + c.key)], timeout=timeout)
+
+
+def test_import_large_stream(server):
+    c = server.client("submit")
+    n = 5000
+    s = c.client_stream(IMPORT, ({"response": {"survey_id": "big", "score": i % 11,
+                                               "idempotency_key": "big-%d" % i}} for i in range(n)))
+    assert (s.accepted, s.duplicates, s.rejected) == (n, 0, 0)
+    assert len(list_all(server.client("read"), survey_id="big")) == n
+
+
+def test_import_cancelled_and_deadline(server):
+    import threading
+    c = server.client("submit")
+    release = threading.Event()
+
+    def items():
+        for i in range(600):               # two full batches and a part
+            yield {"response": {"survey_id": "cx", "score": 5, "idempotency_key": "cx-%d" % i}}
+        release.wait(10)                   # then the client stalls
+
+    fut = _import_future(c, items())
+    time.sleep(1.0)
+    assert fut.cancel()
+    release.set()
+    with pytest.raises(grpc.FutureCancelledError):
+        fut.result()
+    release.clear()
+    fut = _import_future(c, items(), timeout=1.0)
+    e = expect_error(fut.result)
+    release.set()
+    assert e.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    # the server is fine, and whatever was committed is whole: a fresh import
+    # of the same rows completes every one exactly once
+    s = c.client_stream(IMPORT, [{"response": {"survey_id": "cx", "score": 5,
+                                               "idempotency_key": "cx-%d" % i}} for i in range(600)])
+    assert s.accepted + s.duplicates == 600 and s.rejected == 0
+    assert len(list_all(server.client("read"), survey_id="cx")) == 600
