@@ -159,7 +159,7 @@ function runOurs(items, lang, tmpDir) {
     /* Throughput: fb_score --bench times only its scoring loop. */
     const f = path.join(tmpDir, 'texts.txt');
     fs.writeFileSync(f, input);
-    const b = spawnSync(exe, ['--bench', f, '--lang', lang], { encoding: 'utf8' });
+    const b = spawnSync(exe, ['--bench', f], { encoding: 'utf8' });
     let textsPerSec = NaN;
     if (b.status === 0) {
         const fields = b.stdout.trim().split(/\s+/).map(Number);
