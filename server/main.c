@@ -196,7 +196,7 @@ static int first_start(fb_server *srv, fb_err *err)
         unlink(path);
         return rc;
     }
-    fb_info("first start: created tenant 'default'; its keys (admin, submit, read, alerts) "
+    fb_log_note("first start: created tenant 'default'; its keys (admin, submit, read, alerts) "
             "are in %s (mode 0600)", path);
     return FB_OK;
 }
@@ -217,8 +217,8 @@ static void close_modules(fb_server *srv)
      * (integrator: the feature helpers' close calls go here, e.g.
      *  fb_alerts_close(srv->alerts); fb_trends_close(srv->trends);
      *  fb_settings_close(srv->settings); fb_feedback_close(srv->feedback);) */
-    /* text engine (enable with the open call below):
-     * if (srv->text) fb_text_close(srv->text); */
+    if (srv->text)
+        fb_text_close(srv->text);
     if (srv->auth)
         fb_auth_close(srv->auth);
     if (srv->store)
@@ -241,12 +241,8 @@ static int open_core(fb_server *srv, fb_err *err)
 static int open_modules(fb_server *srv, const fb_config *cfg, fb_err *err)
 {
     int rc = open_core(srv, err);
-    /* ==== the text engine (branch `text`; integrator: enable once merged,
-     * with fb_text_close in close_modules) ====
-     * if (rc == FB_OK)
-     *     rc = fb_text_open(&srv->text, lexicon_dir(cfg), err);
-     */
-    fb_debug("lexicons: %s", lexicon_dir(cfg));
+    if (rc == FB_OK)
+        rc = fb_text_open(&srv->text, lexicon_dir(cfg), err);
     /* ==== feature modules: open here, in dependency order ====
      * (integrator: the feature helpers' open calls go here, e.g.
      *  if (rc == FB_OK) rc = fb_feedback_open(&srv->feedback, srv->store, srv->text, err);
@@ -303,14 +299,14 @@ static int serve(const fb_config *cfg)
     char host[256];
     snprintf(host, sizeof host, "%s", cfg->listen);
     *strrchr(host, ':') = '\0';
-    fb_info("feedbackd listening on %s:%d (data %s)", host, port, cfg->data_dir);
+    fb_log_note("feedbackd listening on %s:%d (data %s)", host, port, cfg->data_dir);
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    fb_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fb_log_note("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fb_rpc_stop(srv.rpc, STOP_GRACE_MS); /* health turns NOT_SERVING at once */
     close_modules(&srv);
-    fb_info("stopped");
+    fb_log_note("stopped");
     return 0;
 }
 

@@ -406,8 +406,7 @@ static void log_call(fb_call *c)
     double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
     const char *status;
     if (c->cancelled) {
-        bool late = gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), c->deadline) >= 0;
-        status = late ? "DEADLINE_EXCEEDED" : "CANCELLED";
+        status = fb_call_deadline_left_ms(c) == 0 ? "DEADLINE_EXCEEDED" : "CANCELLED";
     } else {
         status = c->ended ? rpc_status_name(c->status) : "UNKNOWN";
     }

@@ -120,6 +120,10 @@ int fb_settings_get(fb_settings *s, MDB_txn *txn, uint32_t tenant_id,
     if (rc && rc != MDB_NOTFOUND) return fb_store_mdb_err(rc, "read settings", err);
     if (rc == 0 && !msg)
         return fb_err_set(err, FB_INTERNAL, "settings: the stored settings of tenant %u are damaged", tenant_id);
+    if (msg && msg->alert_rules && msg->alert_rules->quiet_hours) {
+        *out = msg; /* the common case: a complete stored record */
+        return FB_OK;
+    }
     Feedback__V1__Settings *def = defaults_new();
     if (!def) {
         if (msg) feedback__v1__settings__free_unpacked(msg, NULL);

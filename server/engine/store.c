@@ -47,7 +47,11 @@
 
 #include "ids.h"
 
-enum { MAX_DBS = 32, MAX_READERS = 1024, READER_PAUSE_MS = 50, ADOPT_WAIT_MS = 5000 };
+/* Waits are bounded so that a thread that (against store.h) holds a read
+ * transaction while waiting for a write can only delay growth, never
+ * deadlock it: the op then fails with FB_UNAVAILABLE and may be retried. */
+enum { MAX_DBS = 32, MAX_READERS = 1024, READER_PAUSE_MS = 50, ADOPT_WAIT_MS = 5000,
+       GROW_WAIT_MS = 10000 };
 
 typedef struct fb_after {
     void (*fn)(void *);
@@ -107,6 +111,7 @@ int fb_store_mdb_err(int rc, const char *what, fb_err *err)
     int code = rc == MDB_NOTFOUND ? FB_NOT_FOUND
              : rc == MDB_KEYEXIST ? FB_EXISTS
              : rc == MDB_MAP_FULL || rc == MDB_READERS_FULL ? FB_EXHAUSTED
+             : rc == MDB_MAP_RESIZED ? FB_UNAVAILABLE
              : FB_INTERNAL;
     return fb_err_set(err, code, "storage: %s: %s", what, mdb_strerror(rc));
 }
@@ -295,14 +300,23 @@ static int can_grow(fb_store *st)
     return info.me_mapsize < st->max_map_bytes;
 }
 
-/* Doubles the map (capped at max_map_bytes). Returns an LMDB code. */
+static int grow_err(int rc, fb_err *err)
+{
+    if (rc == ETIMEDOUT)
+        return fb_err_set(err, FB_UNAVAILABLE, "storage: the map is full and could not grow: "
+                          "a read transaction stayed open for %d s; retry", GROW_WAIT_MS / 1000);
+    return fb_store_mdb_err(rc, "grow map", err);
+}
+
+/* Doubles the map (capped at max_map_bytes). Returns an LMDB code or
+ * ETIMEDOUT. */
 static int grow(fb_store *st)
 {
     MDB_envinfo info;
     mdb_env_info(st->env, &info);
     uint64_t want = (uint64_t)info.me_mapsize * 2;
     if (want > st->max_map_bytes) want = st->max_map_bytes;
-    int rc = gate_set_mapsize(st, (size_t)want, -1);
+    int rc = gate_set_mapsize(st, (size_t)want, GROW_WAIT_MS);
     if (rc == 0) {
         pthread_mutex_lock(&st->mu);
         st->c.map_grows++;
@@ -357,7 +371,7 @@ static void process(fb_store *st, fb_op **ops, int n)
     while (n > 0) {
         MDB_txn *parent;
         fb_err why;
-        int rc = gated_begin(st, 0, &parent, -1);
+        int rc = gated_begin(st, 0, &parent, ADOPT_WAIT_MS);
         if (rc) {
             fb_store_mdb_err(rc, "begin write transaction", &why);
             fail_all(ops, n, why.code, &why);
@@ -373,11 +387,15 @@ static void process(fb_store *st, fb_op **ops, int n)
         }
         rc = ran > 0 ? mdb_txn_commit(parent) : (mdb_txn_abort(parent), 0);
         gate_leave(st);
+        int grew = 0;
         if (rc == MDB_MAP_FULL && can_grow(st)) {
             for (int i = 0; i < ran; i++) drop_after(ops[i]);
-            if ((rc = grow(st)) == 0) continue; /* run the whole batch again */
+            if ((grew = grow(st)) == 0) continue; /* run the whole batch again */
         }
-        if (rc == MDB_MAP_FULL) {
+        if (grew) {
+            grow_err(grew, &why);
+            fail_all(ops, ran, why.code, &why);
+        } else if (rc == MDB_MAP_FULL) {
             exhausted(st, &why);
             fail_all(ops, ran, FB_EXHAUSTED, &why);
         } else if (rc) {
@@ -388,7 +406,7 @@ static void process(fb_store *st, fb_op **ops, int n)
         ops += ran;
         n -= ran;
         if (stopped && (rc = grow(st)) != 0) { /* cannot grow: give up on that op */
-            fb_store_mdb_err(rc, "grow map", &why);
+            grow_err(rc, &why);
             fail_all(ops, 1, why.code, &why);
             finish(st, ops, 1, 0);
             ops++;
@@ -422,10 +440,17 @@ static void *writer_main(void *p)
     return NULL;
 }
 
-static int enqueue(fb_store *st, fb_op *op)
+/* Queues op; waits while the queue is full unless nowait (then
+ * FB_EXHAUSTED) or on the writer thread itself (which must not wait for
+ * itself: a done callback may queue a follow-up write). */
+static int enqueue(fb_store *st, fb_op *op, int nowait)
 {
     pthread_mutex_lock(&st->mu);
     int on_writer = st->writer_started && pthread_equal(pthread_self(), st->writer);
+    if (nowait && !st->closing && st->queued >= st->max_queue && !on_writer) {
+        pthread_mutex_unlock(&st->mu);
+        return FB_EXHAUSTED;
+    }
     while (!st->closing && st->queued >= st->max_queue && !on_writer)
         pthread_cond_wait(&st->space, &st->mu);
     if (st->closing) {
@@ -441,16 +466,26 @@ static int enqueue(fb_store *st, fb_op *op)
     return FB_OK;
 }
 
-int fb_store_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg)
+static int write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg, int nowait)
 {
     fb_op *op = calloc(1, sizeof *op);
     if (!op) return FB_INTERNAL;
     op->fn = fn;
     op->done = done;
     op->arg = arg;
-    int rc = enqueue(st, op);
+    int rc = enqueue(st, op, nowait);
     if (rc) free(op);
     return rc;
+}
+
+int fb_store_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg)
+{
+    return write_async(st, fn, done, arg, 0);
+}
+
+int fb_store_try_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg)
+{
+    return write_async(st, fn, done, arg, 1);
 }
 
 int fb_store_write(fb_store *st, fb_write_fn fn, void *arg, fb_err *err)
@@ -459,7 +494,7 @@ int fb_store_write(fb_store *st, fb_write_fn fn, void *arg, fb_err *err)
     fb_op op = {.fn = fn, .arg = arg, .waiter = &w};
     pthread_mutex_init(&w.mu, NULL);
     pthread_cond_init(&w.cv, NULL);
-    int rc = enqueue(st, &op);
+    int rc = enqueue(st, &op, 0);
     if (rc == FB_OK) {
         pthread_mutex_lock(&w.mu);
         while (!w.finished) pthread_cond_wait(&w.cv, &w.mu);

@@ -58,8 +58,16 @@ typedef int (*fb_write_fn)(fb_txn *txn, void *arg, fb_err *err);
 typedef void (*fb_done_fn)(void *arg, int rc, const fb_err *err);
 
 /* Queues a write. Returns FB_OK (done will be called exactly once) or
- * FB_UNAVAILABLE when the store is closing (done is not called). */
+ * FB_UNAVAILABLE when the store is closing (done is not called). Waits
+ * while opts.max_queue ops are queued (backpressure), except when called on
+ * the writer thread (from a done callback or after-commit action). */
 int fb_store_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg);
+
+/* Like fb_store_write_async, but never waits for room: FB_EXHAUSTED (done
+ * not called) when opts.max_queue ops are already queued, so a server
+ * thread can answer RESOURCE_EXHAUSTED instead of blocking. (The waiting
+ * form waits only while the queue is full, which bounds memory.) */
+int fb_store_try_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg);
 
 /* Queues a write and waits for it to be durable. Returns its result. */
 int fb_store_write(fb_store *st, fb_write_fn fn, void *arg, fb_err *err);

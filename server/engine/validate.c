@@ -15,7 +15,7 @@
 
 /* ---- UTF-8 ------------------------------------------------------------- */
 
-int fb_utf8_valid(const char *s, size_t len, size_t *bad_offset)
+int fb_utf8_check(const char *s, size_t len, size_t *bad_offset)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -57,7 +57,7 @@ static bool in_class(unsigned char c, const char *extra, bool upper)
 static int fail_with_value(fb_err *err, const char *field, const char *rule, const char *v)
 {
     size_t len = strlen(v);
-    bool printable = len <= 40 && fb_utf8_valid(v, len, NULL);
+    bool printable = len <= 40 && fb_utf8_check(v, len, NULL);
     for (size_t i = 0; printable && i < len; i++)
         if ((unsigned char)v[i] < 0x20 || v[i] == '"' || v[i] == '\\' || v[i] == 0x7f)
             printable = false;
@@ -87,7 +87,7 @@ static int check_text(const char *field, const char *v, size_t max, fb_err *err)
     size_t len = strlen(v), bad;
     if (len > max)
         return fb_err_set(err, FB_INVALID, "%s: at most %zu bytes, got %zu", field, max, len);
-    if (!fb_utf8_valid(v, len, &bad))
+    if (!fb_utf8_check(v, len, &bad))
         return fb_err_set(err, FB_INVALID, "%s: must be valid UTF-8 (invalid byte at offset %zu)",
                           field, bad);
     return FB_OK;
@@ -131,7 +131,7 @@ static int check_tags(const tag_view *tags, size_t n, fb_err *err)
         bool ok = klen >= 1 && klen <= FB_MAX_TAG_KEY;
         for (size_t j = 0; ok && j < klen; j++) ok = in_class((unsigned char)k[j], "_", false);
         if (!ok) {
-            if (klen <= 40 && fb_utf8_valid(k, klen, NULL) && !strpbrk(k, "\"\\"))
+            if (klen <= 40 && fb_utf8_check(k, klen, NULL) && !strpbrk(k, "\"\\"))
                 return fb_err_set(err, FB_INVALID, "tags: key \"%s\" must match [a-z0-9_]{1,32}", k);
             return fb_err_set(err, FB_INVALID, "tags: keys must match [a-z0-9_]{1,32}");
         }
@@ -143,7 +143,7 @@ static int check_tags(const tag_view *tags, size_t n, fb_err *err)
         if (vlen > FB_MAX_TAG_VALUE)
             return fb_err_set(err, FB_INVALID, "tags[\"%s\"]: value at most %d bytes, got %zu", k,
                               FB_MAX_TAG_VALUE, vlen);
-        if (!fb_utf8_valid(v, vlen, &bad))
+        if (!fb_utf8_check(v, vlen, &bad))
             return fb_err_set(err, FB_INVALID,
                               "tags[\"%s\"]: value must be valid UTF-8 (invalid byte at offset %zu)",
                               k, bad);

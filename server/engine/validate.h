@@ -41,7 +41,7 @@ enum {
 
 /* Returns 1 if s[0..len) is valid UTF-8 (no overlongs, no surrogates, at most
  * U+10FFFF); else 0 and *bad_offset (if not NULL) = offset of the first bad byte. */
-int fb_utf8_valid(const char *s, size_t len, size_t *bad_offset);
+int fb_utf8_check(const char *s, size_t len, size_t *bad_offset);
 
 /* SubmitResponse / SubmitReview / one Import item. Errors: FB_INVALID. */
 int fb_validate_response(const Feedback__V1__SubmitResponseRequest *r, int64_t now_ms,

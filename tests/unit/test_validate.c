@@ -119,21 +119,21 @@ END_TEST
 START_TEST(utf8_decoder)
 {
     size_t off = 99;
-    ck_assert(fb_utf8_valid("", 0, &off));
-    ck_assert(fb_utf8_valid("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10, &off)); /* é € 😀 */
-    ck_assert(fb_utf8_valid("\xf4\x8f\xbf\xbf", 4, &off));                       /* U+10FFFF */
-    ck_assert(!fb_utf8_valid("\xc0\xaf", 2, &off));                                /* overlong */
+    ck_assert(fb_utf8_check("", 0, &off));
+    ck_assert(fb_utf8_check("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 10, &off)); /* é € 😀 */
+    ck_assert(fb_utf8_check("\xf4\x8f\xbf\xbf", 4, &off));                       /* U+10FFFF */
+    ck_assert(!fb_utf8_check("\xc0\xaf", 2, &off));                                /* overlong */
     ck_assert_uint_eq(off, 0);
-    ck_assert(!fb_utf8_valid("ab\xe0\x80\xaf", 5, &off));                          /* overlong 3 */
+    ck_assert(!fb_utf8_check("ab\xe0\x80\xaf", 5, &off));                          /* overlong 3 */
     ck_assert_uint_eq(off, 2);
-    ck_assert(!fb_utf8_valid("\xed\xa0\x80", 3, &off));                            /* surrogate */
-    ck_assert(!fb_utf8_valid("\xf4\x90\x80\x80", 4, &off));                        /* > U+10FFFF */
-    ck_assert(!fb_utf8_valid("abc\xe2\x82", 5, &off));                             /* truncated */
+    ck_assert(!fb_utf8_check("\xed\xa0\x80", 3, &off));                            /* surrogate */
+    ck_assert(!fb_utf8_check("\xf4\x90\x80\x80", 4, &off));                        /* > U+10FFFF */
+    ck_assert(!fb_utf8_check("abc\xe2\x82", 5, &off));                             /* truncated */
     ck_assert_uint_eq(off, 3);
-    ck_assert(!fb_utf8_valid("x\x80", 2, &off));                                   /* stray continuation */
+    ck_assert(!fb_utf8_check("x\x80", 2, &off));                                   /* stray continuation */
     ck_assert_uint_eq(off, 1);
-    ck_assert(!fb_utf8_valid("\xe2\x28\xa1", 3, &off));                            /* bad 2nd byte */
-    ck_assert(!fb_utf8_valid("\xf5\x80\x80\x80", 4, &off));
+    ck_assert(!fb_utf8_check("\xe2\x28\xa1", 3, &off));                            /* bad 2nd byte */
+    ck_assert(!fb_utf8_check("\xf5\x80\x80\x80", 4, &off));
 }
 END_TEST
 
