@@ -97,8 +97,8 @@ static void publish_free(void *p)
 static void publish_run(void *p)
 {
     publish_arg *pa = p;
-    fb_hub_publish(pa->al->hub, pa->tenant, pa->a);
-    publish_free(pa);
+    fb_hub_post(pa->al->hub, pa->tenant, pa->a); /* the hub owns the alert now */
+    free(pa);
 }
 
 int fb_alerts_publish_after_commit(fb_alerts *al, fb_txn *txn, uint32_t tenant, Feedback__V1__Alert *a,

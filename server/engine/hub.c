@@ -7,6 +7,12 @@
  * reference, the replay pump a temporary one while it reads the log outside
  * any lock; `ended` (set under the tenant mutex) stops every callback.
  *
+ * Fan-out runs on the hub's dispatcher thread (fb_hub_post, FIFO): the store's
+ * writer thread only enqueues, so even thousands of subscribers cost ingest
+ * one queue push per alert. The queue is bounded; when it is full the writer
+ * waits (backpressure on CPU exhaustion, never on a subscriber: deliver
+ * never blocks).
+ *
  * Handoff without loss or duplicates: a subscriber is registered before the
  * replay reads the log; an alert is published only after it is durable. So an
  * alert is either in the pump's snapshot (replayed) or published after
@@ -49,8 +55,20 @@ struct tenant_subs {
     size_t n, cap;
 };
 
+typedef struct posted {
+    uint32_t tenant;
+    Feedback__V1__Alert *a;
+} posted;
+
 struct fb_hub {
     pthread_rwlock_t rw;      /* the tenant table */
+    /* fan-out queue: fb_hub_post -> the dispatcher thread */
+    pthread_mutex_t mu_post;
+    pthread_cond_t cv_post, cv_room;
+    posted *ring;
+    size_t ring_cap, ring_head, ring_len;
+    bool dispatch_stop, dispatcher_started;
+    pthread_t dispatcher;
     tenant_subs **tenants;
     size_t n_tenants, cap_tenants;
     size_t max_buffer;
@@ -61,62 +79,9 @@ struct fb_hub {
     fb_sub *replay_head, *replay_tail;
 };
 
-/* ---- filters ----------------------------------------------------------------- */
-
-int fb_alert_filter_from(const Feedback__V1__SubscribeRequest *req, fb_alert_filter *f, fb_err *err)
-{
-    memset(f, 0, sizeof *f);
-    if (req->min_severity < 0 || req->min_severity > FEEDBACK__V1__SEVERITY__CRITICAL)
-        return fb_err_set(err, FB_INVALID, "min_severity: must be LOW..CRITICAL, got %d", (int)req->min_severity);
-    f->min_severity = req->min_severity;
-    f->include_held = req->include_held;
-    for (size_t i = 0; i < req->n_kinds; i++) {
-        int k = req->kinds[i];
-        if (k < 1 || k > FEEDBACK__V1__ALERT__KIND__SLA_BREACH)
-            return fb_err_set(err, FB_INVALID, "kinds[%zu]: unknown alert kind %d", i, k);
-        f->kinds |= 1u << k;
-    }
-    if (req->n_survey_ids) {
-        f->survey_ids = calloc(req->n_survey_ids, sizeof *f->survey_ids);
-        if (!f->survey_ids) return fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
-        for (size_t i = 0; i < req->n_survey_ids; i++) {
-            if (!(f->survey_ids[i] = strdup(req->survey_ids[i]))) {
-                fb_alert_filter_free(f);
-                return fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
-            }
-            f->n_survey_ids++;
-        }
-    }
-    return FB_OK;
-}
-
-void fb_alert_filter_free(fb_alert_filter *f)
-{
-    for (size_t i = 0; i < f->n_survey_ids; i++) free(f->survey_ids[i]);
-    free(f->survey_ids);
-    memset(f, 0, sizeof *f);
-}
-
-bool fb_alert_filter_match(const fb_alert_filter *f, const Feedback__V1__Alert *a)
-{
-    if (a->held && !f->include_held) return false;
-    if ((int)a->severity < f->min_severity) return false;
-    if (f->kinds) {
-        bool any = (f->kinds >> a->kind) & 1u;
-        for (size_t i = 0; i < a->n_kinds && !any; i++)
-            any = (f->kinds >> a->kinds[i]) & 1u;
-        if (!any) return false;
-    }
-    if (f->n_survey_ids) {
-        const char *s = a->survey_id ? a->survey_id : "";
-        for (size_t i = 0; i < f->n_survey_ids; i++)
-            if (strcmp(f->survey_ids[i], s) == 0) return true;
-        return false;
-    }
-    return true;
-}
-
 /* ---- lifetime ------------------------------------------------------------------ */
+
+static void *dispatch_main(void *arg);
 
 int fb_hub_open(fb_hub **out, size_t max_buffer, fb_err *err)
 {
@@ -127,6 +92,19 @@ int fb_hub_open(fb_hub **out, size_t max_buffer, fb_err *err)
     pthread_mutex_init(&h->mu_replay, NULL);
     pthread_cond_init(&h->cv_replay, NULL);
     h->max_buffer = max_buffer ? max_buffer : 1024;
+    pthread_mutex_init(&h->mu_post, NULL);
+    pthread_cond_init(&h->cv_post, NULL);
+    pthread_cond_init(&h->cv_room, NULL);
+    h->ring_cap = 65536;
+    if (!(h->ring = calloc(h->ring_cap, sizeof *h->ring))) {
+        fb_hub_close(h);
+        return fb_err_set(err, FB_INTERNAL, "hub: out of memory");
+    }
+    if (pthread_create(&h->dispatcher, NULL, dispatch_main, h) != 0) {
+        fb_hub_close(h);
+        return fb_err_set(err, FB_INTERNAL, "hub: cannot start the dispatcher thread");
+    }
+    h->dispatcher_started = true;
     *out = h;
     return FB_OK;
 }
@@ -184,8 +162,25 @@ static void end_locked(fb_hub *h, fb_sub *s, int code)
     fb_hub_put(h, s);
 }
 
+static void stop_dispatcher(fb_hub *h)
+{
+    pthread_mutex_lock(&h->mu_post);
+    h->dispatch_stop = true;
+    pthread_cond_broadcast(&h->cv_post);
+    pthread_cond_broadcast(&h->cv_room);
+    pthread_mutex_unlock(&h->mu_post);
+    if (h->dispatcher_started) pthread_join(h->dispatcher, NULL);
+    for (size_t i = 0; i < h->ring_len; i++) /* not delivered: subscribers end now anyway */
+        feedback__v1__alert__free_unpacked(h->ring[(h->ring_head + i) % h->ring_cap].a, NULL);
+    free(h->ring);
+    pthread_cond_destroy(&h->cv_room);
+    pthread_cond_destroy(&h->cv_post);
+    pthread_mutex_destroy(&h->mu_post);
+}
+
 void fb_hub_close(fb_hub *h)
 {
+    stop_dispatcher(h);
     pthread_rwlock_wrlock(&h->rw);
     h->closing = true;
     pthread_rwlock_unlock(&h->rw);
@@ -360,10 +355,10 @@ overflow: /* everything published is in the log: the pump reads it there */
 
 /* Delivers a to a LIVE or replaying s (caller holds the lock). Returns false
  * if s was ended (then the caller must not advance through t->subs). */
-static bool deliver_locked(fb_hub *h, fb_sub *s, const Feedback__V1__Alert *a)
+static bool deliver_locked(fb_hub *h, fb_sub *s, const Feedback__V1__Alert *a, uint64_t survey_hash)
 {
     if (a->seq <= s->last_seq) return true;
-    if (!fb_alert_filter_match(&s->filter, a)) {
+    if (!fb_alert_filter_match_h(&s->filter, a, survey_hash)) {
         s->last_seq = a->seq;
         return true;
     }
@@ -380,17 +375,61 @@ void fb_hub_publish(fb_hub *h, uint32_t tenant, const Feedback__V1__Alert *a)
 {
     tenant_subs *t = lookup(h, tenant);
     if (!t) return;
+    uint64_t hash = fb_survey_hash(a->survey_id);
     pthread_mutex_lock(&t->mu);
     for (size_t i = 0; i < t->n;) {
         fb_sub *s = t->subs[i];
         if (s->mode == MODE_REPLAYING) {
             if (a->seq > s->last_seq) buffer_alert(h, s, a);
             i++;
-        } else if (deliver_locked(h, s, a)) {
+        } else if (deliver_locked(h, s, a, hash)) {
             i++;
         } /* else s was swapped out: t->subs[i] is the next one */
     }
     pthread_mutex_unlock(&t->mu);
+}
+
+void fb_hub_post(fb_hub *h, uint32_t tenant, Feedback__V1__Alert *a)
+{
+    pthread_mutex_lock(&h->mu_post);
+    while (h->ring_len == h->ring_cap && !h->dispatch_stop)
+        pthread_cond_wait(&h->cv_room, &h->mu_post);
+    if (h->dispatch_stop) {
+        pthread_mutex_unlock(&h->mu_post);
+        feedback__v1__alert__free_unpacked(a, NULL);
+        return;
+    }
+    h->ring[(h->ring_head + h->ring_len) % h->ring_cap] = (posted){tenant, a};
+    h->ring_len++;
+    pthread_cond_signal(&h->cv_post);
+    pthread_mutex_unlock(&h->mu_post);
+}
+
+void fb_hub_flush(fb_hub *h)
+{
+    pthread_mutex_lock(&h->mu_post);
+    while (h->ring_len && !h->dispatch_stop) pthread_cond_wait(&h->cv_room, &h->mu_post);
+    pthread_mutex_unlock(&h->mu_post);
+}
+
+static void *dispatch_main(void *arg)
+{
+    fb_hub *h = arg;
+    pthread_mutex_lock(&h->mu_post);
+    for (;;) {
+        while (!h->ring_len && !h->dispatch_stop) pthread_cond_wait(&h->cv_post, &h->mu_post);
+        if (h->dispatch_stop) break;
+        posted p = h->ring[h->ring_head];
+        pthread_mutex_unlock(&h->mu_post);
+        fb_hub_publish(h, p.tenant, p.a);
+        feedback__v1__alert__free_unpacked(p.a, NULL);
+        pthread_mutex_lock(&h->mu_post);
+        h->ring_head = (h->ring_head + 1) % h->ring_cap; /* popped after delivery: flush waits for it */
+        h->ring_len--;
+        pthread_cond_broadcast(&h->cv_room);
+    }
+    pthread_mutex_unlock(&h->mu_post);
+    return NULL;
 }
 
 /* ---- replay pump interface -------------------------------------------------------- */
@@ -456,7 +495,7 @@ static void go_live_locked(fb_hub *h, fb_sub *s)
             a = feedback__v1__alert__unpack(NULL, s->buf[i].len, s->buf[i].data);
         free(s->buf[i].data);
         if (!a) continue;
-        deliver_locked(h, s, a);
+        deliver_locked(h, s, a, fb_survey_hash(a->survey_id));
         feedback__v1__alert__free_unpacked(a, NULL);
     }
 }
@@ -467,7 +506,7 @@ void fb_hub_replay(fb_hub *h, fb_sub *s, Feedback__V1__Alert *const *alerts, siz
     tenant_subs *t = s->t;
     bool requeue = false;
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < n && !s->ended; i++) deliver_locked(h, s, alerts[i]);
+    for (size_t i = 0; i < n && !s->ended; i++) deliver_locked(h, s, alerts[i], fb_survey_hash(alerts[i]->survey_id));
     if (!s->ended) {
         if (scanned_to > s->last_seq) s->last_seq = scanned_to;
         if (at_end && !s->overflow) go_live_locked(h, s);

@@ -1,9 +1,10 @@
 /* hub.h — live fan-out of alerts to subscribers (no gRPC, no storage).
  *
  * Per tenant a list of subscribers, each {filter, deliver callback, ctx,
- * last_seq, mode}. fb_hub_publish (called on the store's writer thread after
- * the alert's batch is durable) walks only that tenant's list under that
- * tenant's mutex and calls deliver, which must only queue (never block):
+ * last_seq, mode}. fb_hub_post (called on the store's writer thread after
+ * the alert's batch is durable) hands the alert to the hub's dispatcher
+ * thread, which walks only that tenant's list under that tenant's mutex and
+ * calls deliver, which must only queue (never block):
  * a subscriber whose queue is full answers FB_EXHAUSTED and is closed at
  * once, so a slow subscriber never slows ingest or the others.
  *
@@ -33,6 +34,7 @@ typedef struct fb_sub fb_sub;
 
 typedef struct fb_alert_filter {
     char **survey_ids;     /* empty: every survey */
+    uint64_t *survey_hashes; /* FNV-1a of each, compared before the strings */
     size_t n_survey_ids;
     int min_severity;      /* 0: any */
     unsigned kinds;        /* bit (1u << kind); 0: every kind */
@@ -46,6 +48,9 @@ void fb_alert_filter_free(fb_alert_filter *f);
 /* Survey in the list, severity >= min, any of the alert's kinds wanted, not
  * held unless include_held. */
 bool fb_alert_filter_match(const fb_alert_filter *f, const Feedback__V1__Alert *a);
+/* The same with the alert's survey hash computed once by the caller. */
+uint64_t fb_survey_hash(const char *survey_id);
+bool fb_alert_filter_match_h(const fb_alert_filter *f, const Feedback__V1__Alert *a, uint64_t survey_hash);
 
 typedef struct fb_sub_ops {
     /* Queue one alert: FB_OK, FB_EXHAUSTED (queue full), FB_UNAVAILABLE (gone). */
@@ -78,8 +83,15 @@ int fb_hub_subscribe(fb_hub *h, uint32_t tenant, fb_alert_filter *f, uint64_t af
  * callback runs for it afterwards), NULL otherwise. */
 void *fb_hub_cancel(fb_hub *h, uint32_t tenant, fb_sub *(*detach)(void *arg), void *arg);
 
-/* Fan-out: O(subscribers of the tenant), never blocks on I/O. */
+/* Fan-out on the calling thread: O(subscribers of the tenant), never blocks
+ * on I/O. */
 void fb_hub_publish(fb_hub *h, uint32_t tenant, const Feedback__V1__Alert *a);
+/* Queues a for fan-out on the hub's dispatcher thread (FIFO, so seq order is
+ * kept) and takes ownership of it: O(1) for the caller (the store's writer
+ * thread). Waits only if 65,536 alerts are already queued. */
+void fb_hub_post(fb_hub *h, uint32_t tenant, Feedback__V1__Alert *a);
+/* Waits until every posted alert has been fanned out (tests). */
+void fb_hub_flush(fb_hub *h);
 
 /* Live subscribers of a tenant (for tests and stats). */
 size_t fb_hub_count(fb_hub *h, uint32_t tenant);
