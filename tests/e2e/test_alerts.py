@@ -329,3 +329,35 @@ def test_sla_escalation(server):
     assert e.escalates_id == late and e.kind == 7
     assert e.severity == 3  # MEDIUM -> HIGH
     assert "not acknowledged within 1 min" in e.reason
+
+
+def test_slow_subscriber_is_closed_and_resumes_without_loss(server):
+    # well past the stream's queue (1,024) plus what HTTP/2 windows and the
+    # client library buffer (several MB): 20,000 alerts of ~700 bytes
+    n = 20000
+    own = fbclient.Client(server.addr, key=server.keys["alerts"])
+    call = own.stream(SUBSCRIBE, timeout=120)  # opened, never read while alerts pile up
+    time.sleep(0.3)
+    items = ({"response": {"survey_id": "s1", "score": 1, "comment": "bad %d %s" % (i, "x" * 300)}}
+             for i in range(n))
+    summary = server.client("submit").client_stream("feedback.v1.Ingest/Import", items, timeout=120)
+    assert summary.accepted == n
+    got = []
+    with pytest.raises(grpc.RpcError) as ei:
+        for a in call:
+            got.append(a.seq)
+    e = ei.value
+    assert e.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "too slow" in e.details()
+    resume = int(e.details().rsplit("after_seq=", 1)[1])
+    assert got == list(range(1, len(got) + 1)) and resume == got[-1] < n
+    # meanwhile other subscribers were not held back
+    fast = Sub(server.client("alerts"), after_seq=n - 1)
+    assert [a.seq for a in fast.wait(1)] == [n]
+    fast.cancel()
+    # resuming from the seq in the message gives exactly the rest
+    sub = Sub(own, after_seq=resume)
+    rest = sub.wait(n - resume, timeout=60)
+    sub.cancel()
+    own.close()
+    assert [a.seq for a in rest] == list(range(resume + 1, n + 1))
