@@ -151,7 +151,9 @@ START_TEST(full_map_is_exhausted_not_corrupt)
     for (int i = 0; i < N; i++) {
         char key[16];
         snprintf(key, sizeof key, "big%04d", i);
-        ck_assert_int_eq(read_len(st, d, key, NULL), ok[i] ? LEN : -1);
+        unsigned char first = 0;
+        ck_assert_int_eq(read_len(st, d, key, &first), ok[i] ? LEN : -1);
+        if (ok[i]) ck_assert_int_eq(first, (unsigned char)i);
     }
     fb_store_close(st);
 }
@@ -202,6 +204,64 @@ START_TEST(map_grown_by_another_process_is_adopted)
 }
 END_TEST
 
+/* Many big ops in one batch at the maximum map: the ones that fit commit
+ * together, the rest fail alone with FB_EXHAUSTED, nothing else is lost. */
+typedef struct big_async {
+    put_op put;
+    int rc;
+    atomic_int *done;
+} big_async;
+
+static void big_done(void *arg, int rc, const fb_err *err)
+{
+    (void)err;
+    big_async *b = arg;
+    b->rc = rc;
+    atomic_fetch_add(b->done, 1);
+}
+
+START_TEST(full_map_inside_one_batch)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", fb_test_tmpdir("store"));
+    fb_store *st = open_store(dir, 256 << 10, 1 << 20, 1);
+    MDB_dbi d = table(st, "t");
+    gate g;
+    gate_init(&g);
+    ck_assert_int_eq(fb_store_write_async(st, gate_fn, NULL, &g), FB_OK);
+    gate_wait_entered(&g);
+    enum { N = 100, LEN = 16 << 10 };
+    static big_async ops[N];
+    atomic_int done = 0;
+    for (int i = 0; i < N; i++) {
+        ops[i] = (big_async){{.dbi = d, .len = LEN, .fill = (unsigned char)i}, -1, &done};
+        snprintf(ops[i].put.key, sizeof ops[i].put.key, "b%03d", i);
+        ck_assert_int_eq(fb_store_write_async(st, put_fn, big_done, &ops[i].put), FB_OK);
+    }
+    wait_queued(st, N);
+    gate_open(&g);
+    fb_store_close(st);
+    ck_assert_int_eq(atomic_load(&done), N);
+    int n_ok = 0, n_full = 0;
+    for (int i = 0; i < N; i++) {
+        if (ops[i].rc == FB_OK) n_ok++;
+        else if (ops[i].rc == FB_EXHAUSTED) n_full++;
+        else ck_abort_msg("op %d: rc %d", i, ops[i].rc);
+    }
+    ck_assert_int_gt(n_ok, 0);
+    ck_assert_int_gt(n_full, 0);
+
+    st = open_store(dir, 256 << 10, 1 << 20, 1);
+    d = table(st, "t");
+    for (int i = 0; i < N; i++) {
+        unsigned char first = 0;
+        ck_assert_int_eq(read_len(st, d, ops[i].put.key, &first), ops[i].rc == FB_OK ? LEN : -1);
+        if (ops[i].rc == FB_OK) ck_assert_int_eq(first, (unsigned char)i);
+    }
+    fb_store_close(st);
+}
+END_TEST
+
 static Suite *store_map_suite(void)
 {
     Suite *s = suite_create("store_map");
@@ -209,6 +269,7 @@ static Suite *store_map_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, map_grows_when_full);
     tcase_add_test(tc, full_map_is_exhausted_not_corrupt);
+    tcase_add_test(tc, full_map_inside_one_batch);
     tcase_add_test(tc, map_grows_under_concurrent_readers);
     tcase_add_test(tc, map_grown_by_another_process_is_adopted);
     suite_add_tcase(s, tc);
