@@ -15,6 +15,7 @@
  */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,15 +24,23 @@
 #include "rpc.h"
 #include "rpc_ingest.h"
 #include "server.h"
+#include "settings.h"
 #include "validate.h"
 
 void fb_rpc_ingest_env_init(fb_rpc_ingest_env *e, fb_server *srv, uint32_t tenant_id)
 {
-    (void)tenant_id; /* TODO(settings): the tenant's default_language from fb_settings */
     e->default_language[0] = '\0';
     e->env.feedback = srv->feedback;
     e->env.text = srv->text;
     e->env.default_language = e->default_language;
+    /* The tenant's default language; without it (no settings module, or a
+     * damaged record) ingest falls back to guessing from the text. */
+    Feedback__V1__Settings *set = NULL;
+    if (srv->settings && fb_settings_get(srv->settings, NULL, tenant_id, &set, NULL) == FB_OK) {
+        snprintf(e->default_language, sizeof e->default_language, "%s",
+                 set->default_language ? set->default_language : "");
+        feedback__v1__settings__free_unpacked(set, NULL);
+    }
 }
 
 /* ---- unary ------------------------------------------------------------------ */
