@@ -96,6 +96,7 @@ typedef struct import_state {
     uint32_t next_index;        /* reader thread only */
     int inflight;
     bool stream_done, cancelled, ended;
+    bool store_closed;          /* a batch could not be queued: shutting down */
     bool cancel_seen;           /* on_cancel has run */
     bool waiting_cancel;        /* the call's reference waits for on_cancel */
     uint32_t accepted, duplicates, rejected;
@@ -144,7 +145,10 @@ static bool should_end_locked(import_state *st)
 
 static void end_call(import_state *st)
 {
-    if (st->cancelled) {
+    if (st->store_closed) {
+        fb_call_fail(st->call, GRPC_STATUS_UNAVAILABLE,
+                     "import: server shutting down after %u items were stored", st->accepted);
+    } else if (st->cancelled) {
         fb_call_fail(st->call, GRPC_STATUS_CANCELLED, "import cancelled");
     } else {
         Feedback__V1__ImportSummary sum = FEEDBACK__V1__IMPORT_SUMMARY__INIT;
@@ -205,7 +209,8 @@ static bool flush_batch(import_state *st)
         pthread_mutex_lock(&st->mu);
         st->inflight--;
         st->refs--;
-        st->cancelled = true; /* ends with CANCELLED; UNAVAILABLE would be the runtime's */
+        st->cancelled = true; /* stop reading */
+        st->store_closed = true;
         pthread_mutex_unlock(&st->mu);
         return false;
     }
