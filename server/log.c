@@ -42,10 +42,30 @@ static const char *level_name(enum fb_log_level level)
     }
 }
 
+static void vlog(const char *level, const char *fmt, va_list ap);
+
 void fb_log(enum fb_log_level level, const char *fmt, ...)
 {
     if (!fb_log_enabled(level))
         return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level_name(level), fmt, ap);
+    va_end(ap);
+}
+
+void fb_log_note(const char *fmt, ...)
+{
+    if (min_level >= FB_LOG_OFF)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vlog("NOTE ", fmt, ap);
+    va_end(ap);
+}
+
+static void vlog(const char *level, const char *fmt, va_list ap)
+{
     char line[1024];
     struct timespec ts;
     struct tm tm;
@@ -53,11 +73,8 @@ void fb_log(enum fb_log_level level, const char *fmt, ...)
     gmtime_r(&ts.tv_sec, &tm);
     int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, level_name(level));
-    va_list ap;
-    va_start(ap, fmt);
+                     tm.tm_sec, ts.tv_nsec / 1000000, level);
     int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    va_end(ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)
         len = sizeof line - 2;

@@ -31,6 +31,10 @@ int fb_log_parse_level(const char *name, enum fb_log_level *out);
 void fb_log(enum fb_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A lifecycle line (listening, first start, shutting down): written at every
+ * level but off, so scripts can rely on it. Shown as NOTE. */
+void fb_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #define fb_debug(...) fb_log(FB_LOG_DEBUG, __VA_ARGS__)
 #define fb_info(...)  fb_log(FB_LOG_INFO, __VA_ARGS__)
 #define fb_warn(...)  fb_log(FB_LOG_WARN, __VA_ARGS__)

@@ -196,7 +196,7 @@ static int first_start(fb_server *srv, fb_err *err)
         unlink(path);
         return rc;
     }
-    fb_info("first start: created tenant 'default'; its keys (admin, submit, read, alerts) "
+    fb_log_note("first start: created tenant 'default'; its keys (admin, submit, read, alerts) "
             "are in %s (mode 0600)", path);
     return FB_OK;
 }
@@ -299,14 +299,14 @@ static int serve(const fb_config *cfg)
     char host[256];
     snprintf(host, sizeof host, "%s", cfg->listen);
     *strrchr(host, ':') = '\0';
-    fb_info("feedbackd listening on %s:%d (data %s)", host, port, cfg->data_dir);
+    fb_log_note("feedbackd listening on %s:%d (data %s)", host, port, cfg->data_dir);
 
     int sig = 0;
     sigwait(&sigs, &sig);
-    fb_info("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    fb_log_note("%s: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
     fb_rpc_stop(srv.rpc, STOP_GRACE_MS); /* health turns NOT_SERVING at once */
     close_modules(&srv);
-    fb_info("stopped");
+    fb_log_note("stopped");
     return 0;
 }
 

@@ -215,7 +215,9 @@ static void dispatch(fb_call *c)
         return;
     }
     fb_call_ref(c); /* the handler's */
+    rpc_call_enter(c);
     m->on_request(c, req);
+    rpc_call_leave(c);
     protobuf_c_message_free_unpacked(req, NULL);
 }
 

@@ -50,7 +50,9 @@ typedef struct fb_method {
     int (*on_message)(fb_call *call, const ProtobufCMessage *msg);
     void (*on_end)(fb_call *call);
     /* Optional: the client cancelled or the deadline passed, or the server is
-     * shutting down. Called once, on a worker thread (at shutdown: the stopping thread); the handler should drop
+     * shutting down. Never runs while this call's on_request/on_message/
+     * on_end runs (it waits until that returns). Called once, on a worker
+     * thread (at shutdown: the stopping thread); the handler should drop
      * any reference it keeps and end the call if it has not (for a stream,
      * fb_call_finish). */
     void (*on_cancel)(fb_call *call);

@@ -252,11 +252,33 @@ void rpc_call_notify_cancel(fb_call *c)
     const fb_method *m = call_method(c);
     pthread_mutex_lock(&c->mu);
     bool call_it = m && m->on_cancel && !c->ended && !c->cancel_notified;
-    if (call_it)
+    if (call_it && c->in_callback) {
+        c->cancel_deferred = true; /* rpc_call_leave calls it */
+        call_it = false;
+    } else if (call_it) {
         c->cancel_notified = true;
+    }
     pthread_mutex_unlock(&c->mu);
     if (call_it)
         m->on_cancel(c);
+}
+
+void rpc_call_enter(fb_call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->in_callback = true;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void rpc_call_leave(fb_call *c)
+{
+    pthread_mutex_lock(&c->mu);
+    c->in_callback = false;
+    bool deferred = c->cancel_deferred;
+    c->cancel_deferred = false;
+    pthread_mutex_unlock(&c->mu);
+    if (deferred)
+        rpc_call_notify_cancel(c);
 }
 
 static void on_close(fb_call *c)
@@ -339,7 +361,9 @@ static void on_recv(fb_call *c, bool ok)
         return;
     }
     if (!bb) { /* the client half-closed */
+        rpc_call_enter(c);
         m->on_end(c);
+        rpc_call_leave(c);
         return;
     }
     ProtobufCMessage *msg = rpc_decode(m->request, bb);
@@ -350,7 +374,9 @@ static void on_recv(fb_call *c, bool ok)
         abort_client_stream(c, GRPC_STATUS_INVALID_ARGUMENT, why);
         return;
     }
+    rpc_call_enter(c);
     int rc = m->on_message(c, msg);
+    rpc_call_leave(c);
     protobuf_c_message_free_unpacked(msg, NULL);
     if (rc == FB_OK)
         rpc_call_start_recv(c);
@@ -380,8 +406,7 @@ static void log_call(fb_call *c)
     double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
     const char *status;
     if (c->cancelled) {
-        bool late = gpr_time_cmp(gpr_now(GPR_CLOCK_MONOTONIC), c->deadline) >= 0;
-        status = late ? "DEADLINE_EXCEEDED" : "CANCELLED";
+        status = fb_call_deadline_left_ms(c) == 0 ? "DEADLINE_EXCEEDED" : "CANCELLED";
     } else {
         status = c->ended ? rpc_status_name(c->status) : "UNKNOWN";
     }

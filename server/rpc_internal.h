@@ -81,6 +81,8 @@ struct fb_call {
     bool closed;                   /* RECV_CLOSE_ON_SERVER completed */
     bool cancelled;                /* ... with cancelled = 1 (client, deadline, shutdown) */
     bool cancel_notified;          /* on_cancel has been called */
+    bool in_callback;              /* on_request/on_message/on_end is running */
+    bool cancel_deferred;          /* on_cancel waits for that callback to return */
     bool send_busy;                /* a SEND_MESSAGE is in flight */
     bool has_forced;               /* the runtime aborted the call: this status wins */
     grpc_status_code status, forced_status;
@@ -102,8 +104,13 @@ void rpc_call_start(fb_call *c);          /* the call arrived: live list, RECV_C
 void rpc_call_start_recv(fb_call *c);     /* next RECV_MESSAGE of a client stream */
 /* Ends the call with this status without consuming a reference. */
 void rpc_call_end(fb_call *c, grpc_status_code code, const char *msg);
-/* Calls the method's on_cancel once, unless the call has already ended. */
+/* Calls the method's on_cancel once, unless the call has already ended;
+ * never while one of the call's other callbacks runs (it is deferred until
+ * that callback returns). */
 void rpc_call_notify_cancel(fb_call *c);
+/* Marks a handler callback running / returned (for the deferral above). */
+void rpc_call_enter(fb_call *c);
+void rpc_call_leave(fb_call *c);
 /* Unpacks a byte buffer into the method's request type; NULL on failure. */
 ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb);
 /* Takes a reference unless the context is already being freed. */

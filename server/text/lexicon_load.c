@@ -236,8 +236,8 @@ int fb_lexicon_load(fb_lexicon **out, const char *dir, const char *lang, fb_err 
         rc = fb_lexfile_read(path, kinds[k].min_f, kinds[k].max_f, kinds[k].fn, lx, err);
         if (rc == FB_NOT_FOUND) rc = FB_OK;     /* a missing file is an empty one */
     }
+    if (rc == FB_OK && fb_lex_finish(lx)) rc = fb_err_set(err, FB_INTERNAL, "lexicon: out of memory");
     if (rc) { fb_lexicon_free(lx); return rc; }
-    fb_lex_finish(lx);
     *out = lx;
     return FB_OK;
 }

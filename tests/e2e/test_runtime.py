@@ -360,3 +360,222 @@ def test_default_keys_never_overwritten(tmpdir_fb):
         s.start()
     s.proc = None
     assert read_keys(os.path.join(data, "default-keys")) == {"admin": "old"}
+
+
+# ---- streams, through the echo server's test methods ----------------------
+# tools/bench/echo_server --test-methods serves our runtime with test
+# handlers for a client stream, a server stream and a unary call answered
+# from another thread (see its header comment).
+
+ECHO_SERVER = os.environ.get("ECHO_SERVER", os.path.join(os.path.dirname(FEEDBACKD), "echo_server"))
+
+
+class Echo:
+    def __init__(self, args=()):
+        self.proc = subprocess.Popen([ECHO_SERVER, "--listen", "127.0.0.1:0", "--test-methods"] + list(args),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=server_env(),
+                                     text=True)
+        line = self.proc.stdout.readline()
+        assert line.startswith("listening on "), line + self.proc.stderr.read()
+        self.addr = line.split()[-1]
+        self.client = fbclient.Client(self.addr)
+
+    def stop(self):
+        self.client.close()
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=30)
+        err = self.proc.stderr.read()
+        for pat in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            assert pat not in err, err
+        assert rc == 0, err
+        return rc
+
+
+@pytest.fixture
+def echo():
+    if not os.path.exists(ECHO_SERVER):
+        pytest.skip("echo_server not built")
+    e = Echo()
+    yield e
+    if e.proc.poll() is None:
+        e.stop()
+
+
+def test_client_stream_counts_items(echo):
+    items = [{"response": {"survey_id": "s", "score": i % 11}} for i in range(500)]
+    r = echo.client.client_stream("feedback.v1.Ingest/Import", items)
+    assert r.accepted == 500
+    r = echo.client.client_stream("feedback.v1.Ingest/Import", [])
+    assert r.accepted == 0
+
+
+def test_client_stream_handler_error_stops_reading(echo):
+    items = [{"response": {"survey_id": "s", "score": 1}}] * 5 + [{"response": {"survey_id": "s", "score": 99}}] \
+        + [{"response": {"survey_id": "s", "score": 1}}] * 100
+    e = fbclient.expect_error(echo.client.client_stream, "feedback.v1.Ingest/Import", items)
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert e.details() == "item 5: score: 99 is refused here"
+
+
+def test_client_stream_undecodable_item_invalid_argument(echo):
+    fn = echo.client.channel.stream_unary("/feedback.v1.Ingest/Import", request_serializer=lambda x: x,
+                                          response_deserializer=lambda x: x)
+    with pytest.raises(grpc.RpcError) as ei:
+        fn(iter([b"\x0a\x02\x0a\x00", b"\xff\xff\xff"]), timeout=10)
+    assert ei.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "feedback.v1.ImportItem" in ei.value.details()
+
+
+def test_client_stream_cancelled_midway(echo):
+    stop = threading.Event()
+
+    def items():
+        yield fbclient.make("feedback.v1.ImportItem", response={"survey_id": "s", "score": 1})
+        stop.wait(5)
+
+    fut = echo.client.channel.stream_unary(
+        "/feedback.v1.Ingest/Import", request_serializer=lambda x: x.SerializeToString(),
+        response_deserializer=lambda x: x).future(items(), timeout=10)
+    time.sleep(0.2)
+    fut.cancel()
+    stop.set()
+    assert fut.cancelled()
+    assert echo.client.health() == "SERVING"
+
+
+def test_server_stream_in_order_then_ok(echo):
+    msgs = list(echo.client.stream("feedback.v1.Alerts/Subscribe", after_seq=1000, survey_ids=["10", "finish"],
+                                   timeout=30))
+    assert [m.seq for m in msgs] == list(range(1, 1001))  # within the default bound (1024)
+
+
+def test_server_stream_bounded_queue():
+    """A client that does not read: the handler's queue fills (bounded) and
+    the stream ends RESOURCE_EXHAUSTED after what was queued."""
+    e = Echo(["--stream-queue", "64"])
+    try:
+        s = e.client.stream("feedback.v1.Alerts/Subscribe", after_seq=5000, survey_ids=["16384"], timeout=30)
+        time.sleep(0.5)  # let the server hit the bound before reading
+        seqs = []
+        with pytest.raises(grpc.RpcError) as ei:
+            for m in s:
+                seqs.append(m.seq)
+        assert ei.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert seqs == list(range(1, len(seqs) + 1))
+        assert 64 <= len(seqs) < 5000
+    finally:
+        e.stop()
+
+
+def test_server_stream_cancel_and_deadline(echo):
+    s = echo.client.stream("feedback.v1.Alerts/Subscribe", after_seq=3)
+    assert [next(s).seq for _ in range(3)] == [1, 2, 3]
+    s.cancel()
+    s2 = echo.client.stream("feedback.v1.Alerts/Subscribe", after_seq=1, timeout=0.3)
+    with pytest.raises(grpc.RpcError) as ei:
+        list(s2)
+    assert ei.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert echo.client.health() == "SERVING"
+
+
+def test_reply_from_another_thread(echo):
+    r = echo.client.call("feedback.v1.Alerts/Ack", note="20")
+    assert r.id == "acked"
+
+
+def test_shutdown_finishes_in_flight_unary_and_ends_streams(echo):
+    c = echo.client
+    streams = [c.stream("feedback.v1.Alerts/Subscribe", after_seq=1) for _ in range(10)]
+    for s in streams:
+        assert next(s).seq == 1
+    slow = c.future("feedback.v1.Alerts/Ack", note="800", timeout=10)
+    time.sleep(0.2)  # the call is in the handler's hands
+    t0 = time.time()
+    echo.proc.send_signal(signal.SIGTERM)
+    assert slow.result().id == "acked"  # in-flight unary call finished
+    for s in streams:
+        with pytest.raises(grpc.RpcError) as ei:
+            list(s)
+        assert ei.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert ei.value.details() == "server shutting down"
+    assert echo.proc.wait(timeout=30) == 0
+    assert time.time() - t0 < 5
+
+
+def test_shutdown_with_a_stuck_stream_within_5s():
+    """A stream whose client does not read cannot flush; the grace period
+    ends it and the server still exits 0 in time."""
+    e = Echo(["--stream-queue", "100000"])
+    s = e.client.stream("feedback.v1.Alerts/Subscribe", after_seq=2000, survey_ids=["65536"], timeout=60)
+    time.sleep(0.5)
+    t0 = time.time()
+    e.stop()
+    assert time.time() - t0 < 5
+    del s
+
+
+# ---- authentication with real keys, through the echo server ---------------
+# echo_server --data-dir opens the same LMDB environment as the running
+# feedbackd (several processes may) and serves Alerts/ListAlerts with roles
+# alerts|admin, so the runtime's key and role checks run against real keys.
+
+@pytest.fixture
+def auth_echo(server):
+    if not os.path.exists(ECHO_SERVER):
+        pytest.skip("echo_server not built")
+    e = Echo(["--data-dir", server.data_dir])
+    e.server = server
+    yield e
+    if e.proc.poll() is None:
+        e.stop()
+
+
+LIST_ALERTS = "feedback.v1.Alerts/ListAlerts"
+
+
+def test_auth_missing_key(auth_echo):
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS)
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert e.details() == "missing authorization metadata: send 'authorization: Bearer <api-key>'"
+
+
+def test_auth_not_bearer(auth_echo):
+    key = auth_echo.server.keys["admin"]
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, metadata=[("authorization", key)])
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_auth_unknown_key(auth_echo):
+    secret = "fbk_" + "a" * 52
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, key=secret)
+    assert e.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert secret not in e.details()
+
+
+@pytest.mark.parametrize("role", ["submit", "read"])
+def test_auth_wrong_role(auth_echo, role):
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, key=auth_echo.server.keys[role])
+    assert e.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert e.details() == "role '%s' may not call %s; needs alerts or admin" % (role, LIST_ALERTS)
+
+
+@pytest.mark.parametrize("role", ["alerts", "admin"])
+def test_auth_allowed_roles_see_their_tenant(auth_echo, role):
+    r = auth_echo.client.call(LIST_ALERTS, key=auth_echo.server.keys[role])
+    assert r.next_page_token == "default"
+
+
+def test_auth_bearer_is_case_insensitive(auth_echo):
+    key = auth_echo.server.keys["admin"]
+    r = auth_echo.client.call(LIST_ALERTS, metadata=[("authorization", "bearer " + key)])
+    assert r.next_page_token == "default"
+
+
+def test_tenant_created_while_running_authenticates_at_once(auth_echo):
+    r = subprocess.run([FEEDBACKD, "tenant", "create", "acme", "--data-dir", auth_echo.server.data_dir],
+                       capture_output=True, text=True, timeout=30, env=server_env())
+    assert r.returncode == 0, r.stderr
+    keys = dict(ln.split("\t") for ln in r.stdout.splitlines())
+    assert auth_echo.client.call(LIST_ALERTS, key=keys["alerts"]).next_page_token == "acme"
+    e = fbclient.expect_error(auth_echo.client.call, LIST_ALERTS, key=keys["submit"])
+    assert e.code() == grpc.StatusCode.PERMISSION_DENIED
