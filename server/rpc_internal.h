@@ -116,6 +116,17 @@ ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_b
 /* Takes a reference unless the context is already being freed. */
 bool rpc_call_try_ref(fb_call *c);
 const char *rpc_status_name(grpc_status_code code);
+enum fb_method_kind rpc_call_kind(const fb_call *c);
+grpc_byte_buffer *rpc_pack(const ProtobufCMessage *msg);
+/* Batches; called with c->mu held. */
+bool rpc_start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag);
+size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op);
+void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply);
+
+/* rpc_stream.c */
+void rpc_start_send_locked(fb_call *c, grpc_byte_buffer *bb);
+void rpc_drop_queue_locked(fb_call *c);
+void rpc_on_send_done(fb_call *c, bool ok);     /* TAG_SEND completed */
 
 /* rpc.c */
 void rpc_live_add(fb_rpc *rpc, fb_call *c);
