@@ -2,7 +2,7 @@
  *
  *   feedbackd [--listen HOST:PORT] [--data-dir DIR] [--threads N]
  *             [--config FILE] [--log-level LEVEL] [--lexicons DIR]
- *             [--max-message-bytes N]
+ *             [--max-message-bytes N] [--keepalive-ms N]
  *   feedbackd tenant create NAME [--data-dir DIR] [--config FILE]
  *
  * main() owns the only process-wide state: the fb_server context. It builds
@@ -54,10 +54,11 @@ static const char usage_text[] =
     "  --data-dir DIR            data directory (default " FB_DEFAULT_DATA_DIR ")\n"
     "  --threads N               worker threads (default: number of cores)\n"
     "  --config FILE             read `key = value` settings: listen, data_dir, threads,\n"
-    "                            log_level, max_message_bytes, lexicons\n"
+    "                            log_level, max_message_bytes, lexicons, keepalive_ms\n"
     "  --log-level LEVEL         debug, info, warn, error or off (default info)\n"
     "  --max-message-bytes N     largest request accepted (default 1048576)\n"
     "  --lexicons DIR            sentiment lexicons (default: $FB_LEXICON_DIR, else the build's)\n"
+    "  --keepalive-ms N          HTTP/2 ping interval to find dead peers (default 30000)\n"
     "  --help                    show this help\n"
     "\n"
     "On first start with an empty data directory, tenant 'default' is created and\n"
@@ -73,6 +74,7 @@ static const struct {
     {"--listen", "listen"},       {"--data-dir", "data_dir"},
     {"--threads", "threads"},     {"--log-level", "log_level"},
     {"--lexicons", "lexicons"},   {"--max-message-bytes", "max_message_bytes"},
+    {"--keepalive-ms", "keepalive_ms"},
 };
 
 /* Splits "--flag=value" or "--flag value"; returns the value or NULL. */
@@ -289,6 +291,7 @@ static int serve(const fb_config *cfg)
         .listen = cfg->listen,
         .threads = cfg->threads,
         .max_message_bytes = cfg->max_message_bytes,
+        .keepalive_ms = cfg->keepalive_ms,
     };
     int port = 0;
     if (fb_rpc_start(&srv.rpc, &srv, &opts, method_tables, &port, &err) != FB_OK) {
