@@ -298,6 +298,8 @@ static int register_tables(fb_rpc *rpc, const fb_method *const *tables, fb_err *
                       (m->kind == FB_RPC_CLIENT_STREAM ? m->on_message && m->on_end : m->on_request != NULL);
             if (!ok)
                 return fb_err_set(err, FB_INVALID, "method %s: incomplete table entry", m->path);
+            if (m->kind != FB_RPC_UNARY && !m->on_cancel)
+                return fb_err_set(err, FB_INVALID, "method %s: a stream needs on_cancel", m->path);
             grpc_server_register_method_payload_handling payload =
                 m->kind == FB_RPC_CLIENT_STREAM ? GRPC_SRM_PAYLOAD_NONE
                                                 : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER;

@@ -267,9 +267,10 @@ static void on_close(fb_call *c)
 }
 
 /* A client stream was aborted by the runtime (undecodable message, dead
- * stream): the handler learns it through on_cancel and ends the call, and
- * the status recorded here wins over the one it chooses. Without on_cancel
- * the runtime ends the call on the handler's behalf, with its reference. */
+ * stream): the handler learns it through on_cancel (required for streams,
+ * see register_tables) and ends the call, and the status recorded here wins
+ * over the one it chooses. Without on_cancel the runtime would end the call
+ * on the handler's behalf, with its reference. */
 static void abort_client_stream(fb_call *c, grpc_status_code code, const char *msg)
 {
     const fb_method *m = call_method(c);
@@ -283,13 +284,8 @@ static void abort_client_stream(fb_call *c, grpc_status_code code, const char *m
     if (m->on_cancel) {
         rpc_call_notify_cancel(c);
     } else {
-        pthread_mutex_lock(&c->mu);
-        bool mine = !c->ended;
-        pthread_mutex_unlock(&c->mu);
-        if (mine) {
-            rpc_call_end(c, code, msg);
+        if (rpc_call_end(c, code, msg))
             fb_call_unref(c);
-        }
     }
 }
 
@@ -454,16 +450,18 @@ long fb_call_deadline_left_ms(fb_call *c)
 
 /* ---- ending a call ------------------------------------------------------- */
 
-void rpc_call_end(fb_call *c, grpc_status_code code, const char *msg)
+bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg)
 {
     pthread_mutex_lock(&c->mu);
-    if (!c->ended) {
+    bool was_open = !c->ended;
+    if (was_open) {
         set_status_locked(c, code, msg);
         if (!c->send_busy && c->q_len == 0)
             rpc_start_final_locked(c, NULL);
-        /* else on_send_done starts it once the queue has drained */
+        /* else rpc_on_send_done starts it once the queue has drained */
     }
     pthread_mutex_unlock(&c->mu);
+    return was_open;
 }
 
 void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)

@@ -102,8 +102,9 @@ fb_call *rpc_call_new(fb_rpc *rpc, const struct rpc_method *reg);
 void rpc_call_complete(struct rpc_tag *tag, bool ok);   /* TAG_CLOSE, RECV, SEND, FINAL */
 void rpc_call_start(fb_call *c);          /* the call arrived: live list, RECV_CLOSE batch */
 void rpc_call_start_recv(fb_call *c);     /* next RECV_MESSAGE of a client stream */
-/* Ends the call with this status without consuming a reference. */
-void rpc_call_end(fb_call *c, grpc_status_code code, const char *msg);
+/* Ends the call with this status without consuming a reference. Returns
+ * false if it had already ended (nothing changed). */
+bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg);
 /* Calls the method's on_cancel once, unless the call has already ended;
  * never while one of the call's other callbacks runs (it is deferred until
  * that callback returns). */
