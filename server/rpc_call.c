@@ -358,7 +358,14 @@ static void log_call(fb_call *c)
     } else {
         status = c->ended ? rpc_status_name(c->status) : "UNKNOWN";
     }
-    char generic[128];
+    char generic[128], msg[200] = "";
+    if (c->status_msg && !c->cancelled && c->status != GRPC_STATUS_OK) {
+        /* " msg=..." on one line: control characters (client input) become '?' */
+        snprintf(msg, sizeof msg, " msg=%s", c->status_msg);
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+    }
     const char *path;
     if (c->reg) {
         path = c->reg->m->path + 1;
@@ -373,10 +380,8 @@ static void log_call(fb_call *c)
                 generic[i] = '?';
         path = generic[0] == '/' ? generic + 1 : generic;
     }
-    fb_info("rpc %s tenant=%s status=%s%s%s %.2fms", path,
-            c->has_principal ? c->principal.tenant : "-", status,
-            c->status_msg && !c->cancelled && c->status != GRPC_STATUS_OK ? " msg=" : "",
-            c->status_msg && !c->cancelled && c->status != GRPC_STATUS_OK ? c->status_msg : "", ms);
+    fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,
+            c->has_principal ? c->principal.tenant : "-", status, msg, ms);
 }
 
 static void call_free(fb_call *c)
