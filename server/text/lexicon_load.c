@@ -117,6 +117,19 @@ static void meaning(fb_lexent *m, int flags)
     m->stem = FB_LEX_NONE;
 }
 
+/* Flags are comma-separated; the only one is `exact`. */
+static int parse_flags(const fb_lexline *line, int *exact, fb_err *err)
+{
+    const char *f = line->field[2];
+    while (*f) {
+        size_t n = strcspn(f, ",");
+        if (n == 5 && memcmp(f, "exact", 5) == 0) *exact = 1;
+        else return fb_lexline_fail(line, err, "unknown flag '%.*s' (known: exact)", (int)n, f);
+        f += n + (f[n] == ',');
+    }
+    return FB_OK;
+}
+
 static int on_valence(const fb_lexline *line, void *ctx, fb_err *err)
 {
     fb_lexicon *lx = ctx;
@@ -124,11 +137,7 @@ static int on_valence(const fb_lexline *line, void *ctx, fb_err *err)
     int exact = 0;
     int rc = fb_lexline_number(line, 1, -4.0, 4.0, &v, err);
     if (rc) return rc;
-    if (line->n_fields == 3) {
-        if (strcmp(line->field[2], "exact") != 0)
-            return fb_lexline_fail(line, err, "unknown flag '%s' (known: exact)", line->field[2]);
-        exact = 1;
-    }
+    if (line->n_fields == 3 && (rc = parse_flags(line, &exact, err))) return rc;
     term t;
     if ((rc = parse_term(lx, line, line->field[0], &t, err))) return rc;
     fb_lexent m;
@@ -236,8 +245,8 @@ int fb_lexicon_load(fb_lexicon **out, const char *dir, const char *lang, fb_err 
         rc = fb_lexfile_read(path, kinds[k].min_f, kinds[k].max_f, kinds[k].fn, lx, err);
         if (rc == FB_NOT_FOUND) rc = FB_OK;     /* a missing file is an empty one */
     }
+    if (rc == FB_OK && fb_lex_finish(lx)) rc = fb_err_set(err, FB_INTERNAL, "lexicon: out of memory");
     if (rc) { fb_lexicon_free(lx); return rc; }
-    fb_lex_finish(lx);
     *out = lx;
     return FB_OK;
 }

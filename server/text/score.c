@@ -13,8 +13,9 @@
  *    weakly than negated positives ("not bad" is mildly good, "not good" is
  *    plainly bad);
  *  - every contrast word in contrast.txt splits a clause and weights both
- *    sides; a sentence-initial subordinate ("Although X, Y") weights its
- *    own clause as the "before" side and the rest as "after";
+ *    sides; a sentence-initial subordinator (one whose "before" weight is
+ *    the larger, like "although") weights the clause it introduces with
+ *    "after" and the main clause that follows with "before";
  *  - questions damp (VADER amplifies), positives more than negatives;
  *  - a negated clause without any sentiment word in customer text is an
  *    unmet expectation ("still hasn't arrived", "nobody called back") and
@@ -291,9 +292,10 @@ static void apply_contrast(const fb_tokens *t, fb_scored *s)
     size_t n = s->n_items;
     for (size_t k = 0; k < s->n_pts; k++) {
         const fb_contrast *p = &s->pts[k];
-        if (p->initial && has_later_clause(t, s, p)) {
+        if (p->initial && p->before > p->after && has_later_clause(t, s, p)) {
+            /* "Although X, Y": X is what the word introduces, Y the main clause */
             for (size_t j = first_item_at(s, n, p->tok); j < n && s->items[j].sent == p->sent; j++)
-                s->items[j].value *= s->items[j].clause == p->clause ? p->before : p->after;
+                s->items[j].value *= s->items[j].clause == p->clause ? p->after : p->before;
             continue;
         }
         uint32_t prev = k ? s->pts[k - 1].tok : 0;
