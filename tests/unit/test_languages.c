@@ -87,6 +87,12 @@ static const case_ polar[] = {
     {"es", "Pésimo.", NEG, "accent"},
     {"es", "¡SERVICIO PÉSIMO!", NEG, "caps with accent"},
     {"es", "Buenos días, tengo una pregunta sobre mi pedido.", NEU, "greeting"},
+    {"es", "Llevo dos semanas esperando el reembolso y nadie me contesta.", NEG, "feedback"},
+    {"es", "Me cobraron de más y encima fueron maleducados.", NEG, "feedback"},
+    {"es", "Envío rapidísimo, todo en perfecto estado.", POS, "feedback"},
+    {"es", "No es lo que esperaba.", NEG, "unmet expectation"},
+    {"es", "Me gustaría cambiar la dirección de entrega.", NEU, "request, not praise"},
+    {"es", "¿Tienen opciones sin gluten?", NEU, "sin + neutral noun"},
     /* French */
     {"fr", "Le personnel était très aimable et le repas délicieux.", POS, "plain"},
     {"fr", "Le service était lent et la serveuse désagréable.", NEG, "plain"},
@@ -107,6 +113,11 @@ static const case_ polar[] = {
     {"fr", "Le personnel était peu aimable.", NEG, "peu negates"},
     {"fr", "Déçu.", NEG, "accent"},
     {"fr", "Bonjour, je voudrais modifier ma commande.", NEU, "greeting"},
+    {"fr", "J'attends mon remboursement depuis deux semaines et personne ne répond.", NEG, "feedback"},
+    {"fr", "Livraison ultra rapide, tout en parfait état.", POS, "feedback"},
+    {"fr", "Je n'aime pas ce restaurant.", NEG, "elided verb"},
+    {"fr", "N'hésitez pas à y aller.", POS, "phrase with negation"},
+    {"fr", "Avez-vous des options sans gluten ?", NEU, "sans + neutral noun"},
     /* German */
     {"de", "Das Essen war lecker und die Bedienung sehr freundlich.", POS, "plain"},
     {"de", "Die Lieferung kam zu spät und das Paket war beschädigt.", NEG, "plain"},
@@ -127,6 +138,11 @@ static const case_ polar[] = {
     {"de", "ÜBERTEUERT.", NEG, "caps with umlaut"},
     {"de", "Schöne Aussicht und großzügige Zimmer.", POS, "umlaut, ß"},
     {"de", "Guten Tag, ich habe eine Frage zu meiner Bestellung.", NEU, "greeting"},
+    {"de", "Ich warte seit zwei Wochen auf meine Erstattung und niemand antwortet.", NEG, "feedback"},
+    {"de", "Das Essen ist gut, aber der Service ist unterirdisch.", NEG, "contrast"},
+    {"de", "Wir kommen gerne wieder!", POS, "phrase"},
+    {"de", "Die App stürzt ständig ab.", NEG, "separable verb phrase"},
+    {"de", "Haben Sie Gerichte ohne Gluten?", NEU, "ohne + neutral noun"},
     /* Portuguese */
     {"pt", "O atendimento foi ótimo e a comida deliciosa.", POS, "plain"},
     {"pt", "O produto chegou quebrado e ninguém responde.", NEG, "plain"},
@@ -143,6 +159,11 @@ static const case_ polar[] = {
     {"pt", "O funcionário foi pouco educado.", NEG, "pouco negates"},
     {"pt", "PÉSSIMO ATENDIMENTO.", NEG, "caps with accent"},
     {"pt", "Boa tarde, gostaria de alterar o meu pedido.", NEU, "greeting"},
+    {"pt", "Estou esperando o reembolso há duas semanas e ninguém responde.", NEG, "feedback"},
+    {"pt", "Entrega super rápida, tudo em perfeito estado.", POS, "feedback"},
+    {"pt", "Não é o que eu esperava.", NEG, "unmet expectation"},
+    {"pt", "Gostaria de alterar o endereço de entrega.", NEU, "request, not praise"},
+    {"pt", "Vocês têm opções sem glúten?", NEU, "sem + neutral noun"},
 };
 
 START_TEST(polarity)
