@@ -172,8 +172,9 @@ static void mark(walk *w, size_t i, size_t span)
 
 static float apply_word_rules(walk *w, size_t i, uint32_t span, float v)
 {
-    const fb_token *k = &w->t->v[i];
-    if (w->caps_diff && span == 1 && (k->flags & FB_TOKF_CAPS)) v += signf(v) * CAPS_INCR;
+    int caps = 0;
+    for (uint32_t m = 0; m < span; m++) caps |= w->t->v[i + m].flags & FB_TOKF_CAPS;
+    if (w->caps_diff && caps) v += signf(v) * CAPS_INCR;
     if (w->has_boost && i >= w->boost_end && i - w->boost_end < BOOST_WINDOW) {
         float decay = 1.0f - 0.05f * (float)(i - w->boost_end);
         float nv = v + signf(v) * w->boost * decay;
