@@ -1,0 +1,112 @@
+/* lexicon.h — one language's lexicon: valences, boosters, negators,
+ * contrast words, stopwords, aspect terms and multi-word phrases.
+ *
+ * Loaded from lexicons/<lang>/ (*.txt) (format: lexicons/README.md) and
+ * stemmed at load with the language's Snowball stemmer. Two tables:
+ *   surface  folded word form -> entry (negators, boosters, contrast,
+ *            stopwords, `exact` valences, and every listed word's own
+ *            valence) plus that form's precomputed stem id;
+ *   stems    stem -> entry (stemmed valences, aspects, phrase heads).
+ * Looking up the surface form first means most tokens are resolved
+ * without running the stemmer. Phrases are sequences of stem ids, indexed
+ * by their first stem, longest first; the word `<num>` in a phrase matches
+ * any number token (`waited <num> minutes`).
+ *
+ * Read-only and thread-safe after fb_lexicon_load. */
+#ifndef FB_LEXICON_H
+#define FB_LEXICON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "stem.h"
+
+/* Token ids for phrase matching (see fb_lexicon_token_id): a stem id, or
+ * FB_LEX_NUMBIT | stem id for a number whose digits are a known stem, or
+ * FB_LEX_NUM for any other number, or FB_LEX_NONE. In a phrase, the word
+ * FB_LEX_NUM (written `<num>`) matches any number token. */
+#define FB_LEX_NONE UINT32_MAX
+#define FB_LEX_NUM (UINT32_MAX - 1)
+#define FB_LEX_NUMBIT 0x80000000u
+
+enum {
+    FB_LEXF_VALENCE = 1,
+    FB_LEXF_BOOSTER = 2,
+    FB_LEXF_NEGATOR = 4,
+    FB_LEXF_CONTRAST = 8,
+    FB_LEXF_STOPWORD = 16,
+    FB_LEXF_ASPECT = 32,
+};
+
+#define FB_N_ASPECTS 9
+/* "food", "service", "staff", "price", "cleanliness", "wait", "delivery",
+ * "quality", "ambience" — static strings, index = aspect id. */
+extern const char *const fb_aspect_names[FB_N_ASPECTS];
+
+typedef struct fb_lexent {
+    float valence;                /* FB_LEXF_VALENCE: -4..4 */
+    float booster;                /* FB_LEXF_BOOSTER: added to |valence| */
+    float before, after;          /* FB_LEXF_CONTRAST: clause weights */
+    uint16_t flags;
+    int8_t aspect;                /* FB_LEXF_ASPECT: index into fb_aspect_names */
+    uint32_t stem;                /* surface entries: stem id or FB_LEX_NONE */
+    uint32_t phr_first, phr_count;/* stem entries: phrases starting here */
+} fb_lexent;
+
+typedef struct fb_phrase {
+    fb_lexent ent;                /* what the phrase means */
+    uint32_t words, n_words;      /* stem ids: fb_lexicon's word array */
+    uint32_t key;                 /* phrase text, see fb_lexicon_phrase_text */
+    uint32_t head, second;        /* first and second word's ids */
+} fb_phrase;
+
+typedef struct fb_lexicon fb_lexicon;
+
+/* Loads dir/{lexicon,boosters,negators,contrast,stopwords,aspects}.txt for
+ * lang (missing files count as empty). Errors: FB_INVALID (malformed line:
+ * err names file:line; unknown language for Snowball), FB_INTERNAL. */
+int fb_lexicon_load(fb_lexicon **out, const char *dir, const char *lang, fb_err *err);
+void fb_lexicon_free(fb_lexicon *lx);
+
+const char *fb_lexicon_lang(const fb_lexicon *lx);
+fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx);
+
+/* Resolves a folded word: *surf gets its surface entry (or NULL); returns
+ * its stem id or FB_LEX_NONE if the stem is not in the lexicon. Runs the
+ * stemmer only when the surface form is unknown. */
+uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
+                            const fb_lexent **surf);
+
+/* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
+const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);
+
+/* The phrase-matching id of a number token's digits. */
+uint32_t fb_lexicon_number_id(const fb_lexicon *lx, const char *digits, size_t n);
+
+/* The entry of a stem id (id < FB_LEX_NUMBIT). */
+const fb_lexent *fb_lexicon_stem_entry(const fb_lexicon *lx, uint32_t id);
+const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id);
+
+/* Valence of a resolved word: the surface entry's if it has one, else the
+ * stem's. Returns 1 and sets *v if there is one. */
+int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v);
+
+/* Stems a folded word into out (cap bytes). */
+size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out, size_t cap);
+
+/* The longest phrase starting at ids[i] whose meaning has a flag in mask
+ * (ids: one token id per token, see above), or NULL. */
+const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
+                                      size_t n, size_t i, int mask);
+const char *fb_lexicon_phrase_text(const fb_lexicon *lx, const fb_phrase *p);
+
+/* 1 if the folded word is a stopword. */
+int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n);
+
+/* Counts, for tests and diagnostics. */
+size_t fb_lexicon_count(const fb_lexicon *lx, int flag);
+size_t fb_lexicon_phrases(const fb_lexicon *lx);
+int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx);
+
+#endif

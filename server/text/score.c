@@ -1,0 +1,363 @@
+/* score.c — VADER-class sentiment rules, extended for customer feedback.
+ *
+ * Design: two passes over the tokens, no allocation unless the text is
+ * long. Pass one resolves every token once (surface entry, stem id), so
+ * phrase matching and look-ahead are array reads. Pass two walks clauses
+ * left to right with a little state — negation active, pending booster —
+ * and emits items; clause and sentence weights are applied afterwards to
+ * contiguous item ranges, so total work stays linear in the text.
+ *
+ * Where this departs from VADER, and why:
+ *  - negation lasts to the clause end (VADER: 3 words), so "not the worst
+ *    place" and "never once disappointed" flip; negated negatives flip more
+ *    weakly than negated positives ("not bad" is mildly good, "not good" is
+ *    plainly bad);
+ *  - every contrast word in contrast.txt splits a clause and weights both
+ *    sides; a sentence-initial subordinator (one whose "before" weight is
+ *    the larger, like "although") weights the clause it introduces with
+ *    "after" and the main clause that follows with "before";
+ *  - questions damp (VADER amplifies), positives more than negatives;
+ *  - a negated clause without any sentiment word in customer text is an
+ *    unmet expectation ("still hasn't arrived", "nobody called back") and
+ *    scores mildly negative. */
+#include "score.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CAPS_INCR 0.733f
+#define NEG_OF_POS -0.74f      /* "not good" */
+#define NEG_OF_NEG -0.55f      /* "not bad" */
+#define Q_DAMP_POS 0.45f
+#define Q_DAMP_NEG 0.85f
+#define EXCL_INCR 0.292f
+#define EXCL_MAX 4
+#define UNMET_VALUE -1.3f
+#define BOOST_WINDOW 3
+
+typedef struct walk {
+    const fb_lexicon *lx;
+    const fb_emojilex *el;
+    const fb_tokens *t;
+    fb_scored *s;
+    int caps_diff;                  /* text mixes case: ALL-CAPS words stand out */
+    uint32_t clause, extra, clause_start;
+    uint32_t sent, sent_first;
+    int neg_active, neg_content;
+    uint32_t neg_tok, neg_ntok, items_after_neg;
+    float boost;
+    uint32_t boost_end;
+    int has_boost;
+} walk;
+
+static float signf(float v) { return v > 0 ? 1.0f : (v < 0 ? -1.0f : 0.0f); }
+
+double fb_score_normalize(double x)
+{
+    double c = x / sqrt(x * x + 15.0);
+    return c < -1.0 ? -1.0 : (c > 1.0 ? 1.0 : c);
+}
+
+static int setup(fb_scored *s, size_t n)
+{
+    memset(s, 0, offsetof(fb_scored, items_buf));
+    if (n <= FB_SCORE_STACK_TOKENS) {
+        s->items = s->items_buf; s->ids = s->ids_buf; s->surf = s->surf_buf;
+        s->clause = s->clause_buf; s->pts = s->pts_buf;
+        return 0;
+    }
+    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 2 + sizeof(fb_lexent *) + sizeof(fb_contrast);
+    char *h = malloc(n * per);
+    if (!h) return -1;
+    s->heap = h;
+    s->items = (fb_item *)h;                       h += n * sizeof(fb_item);
+    s->pts = (fb_contrast *)h;                     h += n * sizeof(fb_contrast);
+    s->surf = (const fb_lexent **)h;               h += n * sizeof(fb_lexent *);
+    s->ids = (uint32_t *)h;                        h += n * sizeof(uint32_t);
+    s->clause = (uint32_t *)h;
+    return 0;
+}
+
+void fb_scored_free(fb_scored *s)
+{
+    free(s->heap);
+    s->heap = NULL;
+}
+
+static void resolve(walk *w)
+{
+    const fb_tokens *t = w->t;
+    for (size_t i = 0; i < t->n; i++) {
+        const fb_token *k = &t->v[i];
+        const char *txt = fb_token_text(t, k);
+        w->s->surf[i] = NULL;
+        w->s->ids[i] = FB_LEX_NONE;
+        if (k->kind == FB_TOK_WORD) {
+            w->s->ids[i] = fb_lexicon_resolve(w->lx, txt, k->norm_len, &w->s->surf[i]);
+            if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
+        } else if (k->kind == FB_TOK_NUMBER) {
+            w->s->ids[i] = fb_lexicon_number_id(w->lx, txt, k->norm_len);
+        } else if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
+            w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);
+        }
+    }
+}
+
+/* Valence of single token i; 1 if it has one. *key gets what matched. */
+static int token_valence(const walk *w, size_t i, float *v, const char **key)
+{
+    const fb_token *k = &w->t->v[i];
+    const char *txt = fb_token_text(w->t, k);
+    const fb_lexent *surf = w->s->surf[i];
+    if (k->kind == FB_TOK_WORD) {
+        if (!fb_lexicon_valence(w->lx, surf, w->s->ids[i], v)) return 0;
+        *key = (surf && (surf->flags & FB_LEXF_VALENCE)) ? txt
+                                                          : fb_lexicon_stem_text(w->lx, w->s->ids[i]);
+        return 1;
+    }
+    if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
+        *key = txt;
+        if (surf && (surf->flags & FB_LEXF_VALENCE)) { *v = surf->valence; return 1; }
+        return w->el && fb_emojilex_valence(w->el, txt, k->norm_len, v);
+    }
+    return 0;
+}
+
+/* 1 if the next word-like token after i carries sentiment (for words that
+ * are both boosters and sentiment words: "super helpful" vs "it was super"). */
+static int next_has_valence(const walk *w, size_t i)
+{
+    if (i >= w->t->n || w->t->v[i].kind == FB_TOK_PUNCT) return 0;
+    float v;
+    const char *key;
+    const fb_lexent *e = w->s->surf[i];
+    return token_valence(w, i, &v, &key) || (e && (e->flags & FB_LEXF_BOOSTER));
+}
+
+static void push_item(walk *w, uint32_t tok, uint32_t ntok, float v, const char *key,
+                      int kind, int negated)
+{
+    fb_item *it = &w->s->items[w->s->n_items++];
+    it->tok = tok;
+    it->ntok = ntok;
+    it->clause = w->clause;
+    it->sent = w->t->v[tok].sent;
+    it->base = it->value = v;
+    it->key = key;
+    it->kind = (uint8_t)kind;
+    it->negated = (uint8_t)negated;
+}
+
+static void end_clause(walk *w)
+{
+    if (w->neg_active && w->neg_content && w->items_after_neg == 0)
+        push_item(w, w->neg_tok, w->neg_ntok, UNMET_VALUE, "(unmet expectation)", FB_ITEM_UNMET, 1);
+    w->neg_active = w->neg_content = 0;
+    w->has_boost = 0;
+    w->boost = 0;
+}
+
+static void new_clause(walk *w, uint32_t clause, uint32_t at)
+{
+    end_clause(w);
+    w->clause = clause;
+    w->clause_start = at;
+}
+
+static void mark(walk *w, size_t i, size_t span)
+{
+    for (size_t k = i; k < i + span && k < w->t->n; k++) w->s->clause[k] = w->clause;
+}
+
+static float apply_word_rules(walk *w, size_t i, uint32_t span, float v)
+{
+    int caps = 0;
+    for (uint32_t m = 0; m < span; m++) caps |= w->t->v[i + m].flags & FB_TOKF_CAPS;
+    if (w->caps_diff && caps) v += signf(v) * CAPS_INCR;
+    if (w->has_boost && i >= w->boost_end && i - w->boost_end < BOOST_WINDOW) {
+        float decay = 1.0f - 0.05f * (float)(i - w->boost_end);
+        float nv = v + signf(v) * w->boost * decay;
+        if (signf(nv) == signf(v)) v = nv;    /* a dampener never flips */
+        else v *= 0.1f;
+    }
+    w->has_boost = 0;
+    w->boost = 0;
+    if (w->neg_active) v *= v > 0 ? NEG_OF_POS : NEG_OF_NEG;
+    return v;
+}
+
+static void on_contrast(walk *w, size_t i, const fb_lexent *e)
+{
+    if (i > w->clause_start) {
+        new_clause(w, w->clause + 1, (uint32_t)i);
+        w->extra++;
+    }
+    fb_contrast *p = &w->s->pts[w->s->n_pts++];
+    p->tok = (uint32_t)i;
+    p->clause = w->clause;
+    p->sent = w->t->v[i].sent;
+    p->before = e->before;
+    p->after = e->after;
+    p->initial = i == w->sent_first;
+}
+
+/* Handles the token(s) at i; returns how many were consumed. */
+static uint32_t step(walk *w, size_t i)
+{
+    const fb_phrase *p = NULL;
+    if (w->s->ids[i] != FB_LEX_NONE)
+        p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
+                                 FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
+    const fb_lexent *e = p ? &p->ent : w->s->surf[i];
+    uint32_t span = p ? p->n_words : 1;
+    int flags = e ? e->flags : 0;
+    if (flags & FB_LEXF_CONTRAST) { on_contrast(w, i, e); return span; }
+    if (flags & FB_LEXF_NEGATOR) {
+        w->neg_active = 1; w->neg_content = 0; w->items_after_neg = 0;
+        w->neg_tok = (uint32_t)i; w->neg_ntok = span;
+        return span;
+    }
+    if ((flags & FB_LEXF_BOOSTER) && (!(flags & FB_LEXF_VALENCE) || next_has_valence(w, i + span))) {
+        float b = e->booster;
+        if (w->caps_diff && span == 1 && (w->t->v[i].flags & FB_TOKF_CAPS)) b += signf(b) * CAPS_INCR;
+        w->boost = w->has_boost && i - w->boost_end < BOOST_WINDOW ? w->boost + b : b;
+        w->has_boost = 1;
+        w->boost_end = (uint32_t)(i + span);
+        return span;
+    }
+    float v;
+    const char *key = NULL;
+    int has = p ? ((flags & FB_LEXF_VALENCE) ? (v = p->ent.valence, key = fb_lexicon_phrase_text(w->lx, p), 1) : 0)
+                : token_valence(w, i, &v, &key);
+    if (!has || v == 0.0f) {
+        const fb_token *k = &w->t->v[i];
+        if (has || (k->kind == FB_TOK_WORD && !(flags & FB_LEXF_STOPWORD))) w->neg_content = 1;
+        if (has && v == 0.0f) w->items_after_neg++;    /* a neutralising phrase */
+        return span;
+    }
+    int negated = w->neg_active;
+    v = apply_word_rules(w, i, span, v);
+    int kind = p ? FB_ITEM_PHRASE : (w->t->v[i].kind == FB_TOK_WORD ? FB_ITEM_WORD : FB_ITEM_EMOJI);
+    push_item(w, (uint32_t)i, span, v, key, kind, negated);
+    w->items_after_neg++;
+    return span;
+}
+
+static void walk_tokens(walk *w)
+{
+    const fb_tokens *t = w->t;
+    w->sent = UINT32_MAX;
+    for (size_t i = 0; i < t->n;) {
+        const fb_token *k = &t->v[i];
+        uint32_t clause = k->clause + w->extra;
+        if (clause != w->clause) new_clause(w, clause, (uint32_t)i);
+        if (k->sent != w->sent && k->kind != FB_TOK_PUNCT) { w->sent = k->sent; w->sent_first = (uint32_t)i; }
+        if (k->kind == FB_TOK_PUNCT) { mark(w, i, 1); i++; continue; }
+        uint32_t span = step(w, i);
+        mark(w, i, span);
+        i += span;
+    }
+    end_clause(w);
+    w->s->n_clauses = t->n ? (size_t)w->clause + 1 : 0;
+}
+
+/* ---- clause and sentence weights ---------------------------------------- */
+
+static size_t first_item_at(const fb_scored *s, size_t n, uint32_t tok)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->items[mid].tok < tok) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+/* "Although X, Y": does the contrast word's sentence go on past its clause? */
+static int has_later_clause(const fb_tokens *t, const fb_scored *s, const fb_contrast *p)
+{
+    for (size_t j = p->tok; j < t->n && t->v[j].sent == p->sent; j++)
+        if (s->clause[j] > p->clause && t->v[j].kind != FB_TOK_PUNCT) return 1;
+    return 0;
+}
+
+static void scale_tok_range(fb_scored *s, size_t n, uint32_t from, uint32_t to, float f)
+{
+    for (size_t j = first_item_at(s, n, from); j < n && s->items[j].tok < to; j++)
+        s->items[j].value *= f;
+}
+
+static void apply_contrast(const fb_tokens *t, fb_scored *s)
+{
+    size_t n = s->n_items;
+    for (size_t k = 0; k < s->n_pts; k++) {
+        const fb_contrast *p = &s->pts[k];
+        if (p->initial && p->before > p->after && has_later_clause(t, s, p)) {
+            /* "Although X, Y": X is what the word introduces, Y the main clause */
+            for (size_t j = first_item_at(s, n, p->tok); j < n && s->items[j].sent == p->sent; j++)
+                s->items[j].value *= s->items[j].clause == p->clause ? p->after : p->before;
+            continue;
+        }
+        uint32_t prev = k ? s->pts[k - 1].tok : 0;
+        uint32_t next = k + 1 < s->n_pts ? s->pts[k + 1].tok : UINT32_MAX;
+        scale_tok_range(s, n, prev, p->tok, p->before);
+        scale_tok_range(s, n, p->tok, next, p->after);
+    }
+}
+
+static void add_emphasis(const fb_tokens *t, fb_scored *s, size_t i, size_t lo, size_t hi)
+{
+    const fb_token *k = &t->v[i];
+    double sum = 0;
+    for (size_t j = lo; j < hi; j++) sum += s->items[j].value;
+    if (sum == 0) return;
+    unsigned n = k->n_excl > EXCL_MAX ? EXCL_MAX : k->n_excl;
+    fb_item *it = &s->items[s->n_items++];
+    memset(it, 0, sizeof *it);
+    it->tok = (uint32_t)i;
+    it->ntok = 1;
+    it->clause = s->clause[i];
+    it->sent = k->sent;
+    it->base = it->value = (sum > 0 ? 1.0f : -1.0f) * EXCL_INCR * (float)n;
+    it->key = "!";
+    it->kind = FB_ITEM_EMPHASIS;
+}
+
+static void apply_sentences(const fb_tokens *t, fb_scored *s)
+{
+    size_t n = s->n_items, j = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const fb_token *k = &t->v[i];
+        if (k->kind != FB_TOK_PUNCT || !(k->flags & FB_TOKF_SENT_END)) continue;
+        while (j < n && s->items[j].sent < k->sent) j++;
+        size_t lo = j;
+        while (j < n && s->items[j].sent == k->sent) j++;
+        if (k->n_quest > 0 && k->n_quest >= k->n_excl)
+            for (size_t m = lo; m < j; m++)
+                s->items[m].value *= s->items[m].value > 0 ? Q_DAMP_POS : Q_DAMP_NEG;
+        if (k->n_excl > 0) add_emphasis(t, s, i, lo, j);
+    }
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    const fb_item *x = a, *y = b;
+    return x->tok < y->tok ? -1 : (x->tok > y->tok);
+}
+
+int fb_score_tokens(const fb_lexicon *lx, const fb_emojilex *el, const fb_tokens *t,
+                    fb_scored *s)
+{
+    if (setup(s, t->n)) return -1;
+    walk w = { .lx = lx, .el = el, .t = t, .s = s };
+    resolve(&w);
+    walk_tokens(&w);
+    apply_contrast(t, s);
+    size_t before = s->n_items;
+    apply_sentences(t, s);
+    if (s->n_items != before) qsort(s->items, s->n_items, sizeof *s->items, item_cmp);
+    s->sum = 0;
+    for (size_t j = 0; j < s->n_items; j++) s->sum += s->items[j].value;
+    return 0;
+}

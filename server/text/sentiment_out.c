@@ -1,0 +1,214 @@
+/* sentiment_out.c — the optional parts of a result: per-item
+ * contributions (explain), aspect sentiment, and content terms.
+ *
+ * Aspects: a clause is about every aspect it names (aspects.txt: single
+ * words by stem, phrases by stem sequence). A clause that names an aspect
+ * but holds no opinion lends its aspects to the next opinionated clause of
+ * the same sentence that names none ("The service, however, was awful").
+ * Each aspect's compound normalises the sum of its clauses' item values.
+ *
+ * Terms: distinct stems of non-stopword words (deduplicated with a small
+ * open-addressing set over the result), capped so a giant text stays
+ * linear and bounded. */
+#include "sentiment_impl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TERMS 256
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) { memcpy(d, s, n); d[n] = '\0'; }
+    return d;
+}
+
+static int oom(fb_err *err) { return fb_err_set(err, FB_INTERNAL, "sentiment: out of memory"); }
+
+int fb_out_contributions(const char *text, const fb_tokens *t, const fb_scored *s,
+                         fb_sentiment *out, fb_err *err)
+{
+    if (!s->n_items) return FB_OK;
+    out->contributions = calloc(s->n_items, sizeof *out->contributions);
+    if (!out->contributions) return oom(err);
+    for (size_t j = 0; j < s->n_items; j++) {
+        const fb_item *it = &s->items[j];
+        const fb_token *a = &t->v[it->tok], *b = &t->v[it->tok + it->ntok - 1];
+        fb_contribution *c = &out->contributions[out->n_contributions++];
+        c->start = a->cp_start;
+        c->end = b->cp_end;
+        c->value = it->value;
+        c->token = dup_n(text + a->start, b->end - a->start);
+        c->stem = dup_n(it->key ? it->key : "", it->key ? strlen(it->key) : 0);
+        if (!c->token || !c->stem) return oom(err);
+    }
+    return FB_OK;
+}
+
+int fb_token_aspect(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
+                    size_t i, uint32_t *span)
+{
+    *span = 1;
+    if (t->v[i].kind != FB_TOK_WORD) return -1;
+    const fb_phrase *p = fb_lexicon_has_aspect_phrases(lx)
+                             ? fb_lexicon_phrase_at(lx, s->ids, t->n, i, FB_LEXF_ASPECT) : NULL;
+    if (p) { *span = p->n_words; return p->ent.aspect; }
+    const fb_lexent *e = s->surf[i];
+    if (e && (e->flags & FB_LEXF_ASPECT)) return e->aspect;
+    uint32_t id = s->ids[i];
+    if (id < FB_LEX_NUMBIT) {
+        e = fb_lexicon_stem_entry(lx, id);
+        if (e->flags & FB_LEXF_ASPECT) return e->aspect;
+    }
+    return -1;
+}
+
+typedef struct clause_info {
+    uint32_t mask;            /* aspects named */
+    double sum;               /* item values */
+    int opinion;
+    uint32_t cp_start, cp_end, sent;
+} clause_info;
+
+typedef struct aspect_acc {
+    double sum;
+    size_t n, cap;
+    uint32_t (*spans)[2];
+} aspect_acc;
+
+static int acc_add(aspect_acc *a, const clause_info *c)
+{
+    if (a->n == a->cap) {
+        size_t nc = a->cap ? a->cap * 2 : 2;
+        uint32_t (*sp)[2] = realloc(a->spans, nc * sizeof *sp);
+        if (!sp) return -1;
+        a->spans = sp; a->cap = nc;
+    }
+    a->spans[a->n][0] = c->cp_start;
+    a->spans[a->n][1] = c->cp_end;
+    a->n++;
+    a->sum += c->sum;
+    return 0;
+}
+
+/* Credits clause c to its aspects (or to the carried ones). */
+static int close_clause(clause_info *c, uint32_t *carry, uint32_t *carry_sent, aspect_acc *acc)
+{
+    if (c->mask && !c->opinion) { *carry = c->mask; *carry_sent = c->sent; return 0; }
+    uint32_t mask = c->mask;
+    if (!mask && c->opinion && *carry && *carry_sent == c->sent) mask = *carry;
+    if (c->opinion) *carry = 0;
+    for (int a = 0; a < FB_N_ASPECTS && c->opinion; a++)
+        if ((mask >> a) & 1 && acc_add(&acc[a], c)) return -1;
+    return 0;
+}
+
+static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
+{
+    size_t n = 0;
+    for (int a = 0; a < FB_N_ASPECTS; a++) n += acc[a].n > 0;
+    if (!n) return 0;
+    out->aspects = calloc(n, sizeof *out->aspects);
+    if (!out->aspects) return -1;
+    for (int a = 0; a < FB_N_ASPECTS; a++) {
+        if (!acc[a].n) continue;
+        fb_aspect_score *as = &out->aspects[out->n_aspects++];
+        as->aspect = fb_aspect_names[a];
+        as->compound = fb_score_normalize(acc[a].sum);
+        as->label = fb_label_for(as->compound);
+        as->n_spans = acc[a].n;
+        as->spans = acc[a].spans;
+        acc[a].spans = NULL;
+    }
+    return 0;
+}
+
+int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
+                   fb_sentiment *out, fb_err *err)
+{
+    aspect_acc acc[FB_N_ASPECTS];
+    memset(acc, 0, sizeof acc);
+    clause_info c = { 0 };
+    uint32_t carry = 0, carry_sent = 0, cur = UINT32_MAX;
+    size_t j = 0;
+    int rc = 0;
+    for (size_t i = 0; i < t->n && rc == 0;) {
+        const fb_token *k = &t->v[i];
+        if (k->kind == FB_TOK_PUNCT) { i++; continue; }
+        if (s->clause[i] != cur) {
+            if (cur != UINT32_MAX) rc = close_clause(&c, &carry, &carry_sent, acc);
+            memset(&c, 0, sizeof c);
+            c.cp_start = k->cp_start;
+            c.sent = k->sent;
+            cur = s->clause[i];
+        }
+        c.cp_end = k->cp_end;
+        for (; j < s->n_items && s->items[j].tok <= i; j++) {
+            if (s->items[j].kind == FB_ITEM_EMPHASIS) continue;
+            c.sum += s->items[j].value;
+            c.opinion = 1;
+        }
+        uint32_t span;
+        int a = fb_token_aspect(lx, t, s, i, &span);
+        if (a >= 0) c.mask |= 1u << a;
+        for (uint32_t m = 1; m < span; m++) c.cp_end = t->v[i + m].cp_end;
+        i += span;
+    }
+    if (rc == 0 && cur != UINT32_MAX) rc = close_clause(&c, &carry, &carry_sent, acc);
+    if (rc == 0) rc = emit_aspects(acc, out);
+    for (int a = 0; a < FB_N_ASPECTS; a++) free(acc[a].spans);
+    return rc ? oom(err) : FB_OK;
+}
+
+/* ---- terms --------------------------------------------------------------- */
+
+static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
+{
+    const fb_token *k = &t->v[i];
+    if (k->kind != FB_TOK_WORD || k->cp_end - k->cp_start < 2) return 0;
+    const fb_lexent *e = s->surf[i];
+    return !(e && (e->flags & (FB_LEXF_STOPWORD | FB_LEXF_NEGATOR | FB_LEXF_BOOSTER |
+                               FB_LEXF_CONTRAST)));
+}
+
+static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
+{
+    const fb_lexent *e = s->surf[i];
+    if (e && (e->flags & FB_LEXF_ASPECT)) return e->aspect;
+    if (s->ids[i] < FB_LEX_NUMBIT) {
+        e = fb_lexicon_stem_entry(lx, s->ids[i]);
+        if (e->flags & FB_LEXF_ASPECT) return e->aspect;
+    }
+    return -1;
+}
+
+int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
+                 fb_sentiment *out, fb_err *err)
+{
+    enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
+    uint16_t set[SET];
+    memset(set, 0, sizeof set);
+    for (size_t i = 0; i < t->n && out->n_terms < MAX_TERMS; i++) {
+        if (!is_content_word(t, s, i)) continue;
+        const fb_token *k = &t->v[i];
+        char stem[4 * FB_STEM_MAX_WORD + 8];
+        size_t n = fb_lexicon_stem(lx, fb_token_text(t, k), k->norm_len, stem, sizeof stem);
+        uint32_t h = 2166136261u;
+        for (size_t b = 0; b < n; b++) h = (h ^ (unsigned char)stem[b]) * 16777619u;
+        size_t slot = h & (SET - 1);
+        int dup = 0;
+        for (; set[slot]; slot = (slot + 1) & (SET - 1))
+            if (strcmp(out->terms[set[slot] - 1].stem, stem) == 0) { dup = 1; break; }
+        if (dup) continue;
+        if (!out->terms && !(out->terms = calloc(MAX_TERMS, sizeof *out->terms))) return oom(err);
+        fb_term *tm = &out->terms[out->n_terms++];
+        tm->stem = dup_n(stem, n);
+        tm->surface = dup_n(fb_token_text(t, k), k->norm_len);
+        if (!tm->stem || !tm->surface) return oom(err);
+        int a = term_aspect(lx, s, i);
+        tm->aspect = a >= 0 ? fb_aspect_names[a] : NULL;
+        set[slot] = (uint16_t)out->n_terms;
+    }
+    return FB_OK;
+}

@@ -1,0 +1,49 @@
+/* stem.h — thread-safe Snowball stemming with a bounded cache.
+ *
+ * One fb_stemmer per language. A Snowball sb_stemmer is not thread-safe, so
+ * each fb_stemmer owns a small pool of them, each behind its own mutex; a
+ * caller checks one out per word. In front of the pool sits a fixed-size,
+ * lock-free cache (seqlock slots) from word to stem, so hot words are
+ * stemmed once; its memory is fixed at open (about 640 KiB, touched lazily).
+ *
+ * Words are expected case-folded (see fb_utf8_fold). Words longer than
+ * FB_STEM_MAX_WORD bytes are not stemmed (returned as they are, truncated to
+ * fit), which keeps time linear on pathological input. */
+#ifndef FB_STEM_H
+#define FB_STEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#define FB_STEM_MAX_WORD 64
+
+typedef struct fb_stemmer fb_stemmer;
+
+/* Opens a stemmer for a language: a Snowball algorithm name or ISO code
+ * ("english", "en", "es", …). Errors: FB_INVALID (no such algorithm),
+ * FB_INTERNAL (out of memory). */
+int fb_stemmer_open(fb_stemmer **out, const char *lang, fb_err *err);
+void fb_stemmer_close(fb_stemmer *st);
+
+/* Stems word[0..len) into out[0..cap) (NUL-terminated, cap >= 1) and returns
+ * the stem's length. Safe to call from many threads at once. If the pool
+ * cannot allocate, the word is returned unchanged. */
+size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap);
+
+/* Like fb_stem, but returns a caller-defined 32-bit tag of the stem (the
+ * lexicon uses its stem id), computed by fn on a cache miss and cached
+ * with the stem, so a hit costs one probe. fn must be a pure function of
+ * the stem while the cache is in use; call fb_stemmer_clear if it changes. */
+typedef uint32_t (*fb_stem_tag_fn)(const char *stem, size_t n, void *ctx);
+uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx);
+
+/* Empties the cache. Not thread-safe: only while nobody else uses st. */
+void fb_stemmer_clear(fb_stemmer *st);
+
+/* Number of words actually run through Snowball since open (cache misses;
+ * approximate under concurrency). */
+size_t fb_stemmer_runs(const fb_stemmer *st);
+
+#endif

@@ -1,0 +1,122 @@
+/* strtab.c — linear-probing hash table of interned strings.
+ *
+ * Why this shape: the scorer probes this table once or twice per token, so
+ * a probe must be a hash, one or two cache lines and a memcmp. Slots hold
+ * only a 32-bit id and its 32-bit hash (compared before touching the key),
+ * load factor stays <= 1/2, and keys live contiguously in one arena. */
+#include "strtab.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t fb_strtab_hash(const char *s, size_t n)
+{
+    /* 8 bytes per step, then a final avalanche; words are short */
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+        s += 8; n -= 8;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+void fb_strtab_init(fb_strtab *t) { memset(t, 0, sizeof *t); }
+
+void fb_strtab_free(fb_strtab *t)
+{
+    free(t->slots); free(t->hashes); free(t->key_off); free(t->key_len); free(t->arena);
+    memset(t, 0, sizeof *t);
+}
+
+static int rehash(fb_strtab *t, size_t nslots)
+{
+    uint32_t *slots = calloc(nslots, sizeof *slots);
+    uint32_t *hashes = calloc(nslots, sizeof *hashes);
+    if (!slots || !hashes) { free(slots); free(hashes); return -1; }
+    for (size_t i = 0; t->mask && i <= t->mask; i++) {
+        if (!t->slots[i]) continue;
+        size_t j = t->hashes[i] & (nslots - 1);
+        while (slots[j]) j = (j + 1) & (nslots - 1);
+        slots[j] = t->slots[i];
+        hashes[j] = t->hashes[i];
+    }
+    free(t->slots); free(t->hashes);
+    t->slots = slots; t->hashes = hashes; t->mask = nslots - 1;
+    return 0;
+}
+
+int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n)
+{
+    if (!t->mask) return -1;
+    uint32_t h = fb_strtab_hash(s, n);
+    for (size_t j = h & t->mask;; j = (j + 1) & t->mask) {
+        uint32_t v = t->slots[j];
+        if (!v) return -1;
+        if (t->hashes[j] == h && t->key_len[v - 1] == n &&
+            memcmp(t->arena + t->key_off[v - 1], s, n) == 0)
+            return v - 1;
+    }
+}
+
+static int add_key(fb_strtab *t, const char *s, size_t n)
+{
+    if (t->count == t->ids_cap) {
+        size_t nc = t->ids_cap ? t->ids_cap * 2 : 64;
+        uint32_t *o = realloc(t->key_off, nc * sizeof *o);
+        if (!o) return -1;
+        t->key_off = o;
+        uint32_t *l = realloc(t->key_len, nc * sizeof *l);
+        if (!l) return -1;
+        t->key_len = l;
+        t->ids_cap = nc;
+    }
+    if (t->arena_len + n + 1 > t->arena_cap) {
+        size_t nc = t->arena_cap ? t->arena_cap : 1024;
+        while (nc < t->arena_len + n + 1) nc *= 2;
+        char *a = realloc(t->arena, nc);
+        if (!a) return -1;
+        t->arena = a; t->arena_cap = nc;
+    }
+    memcpy(t->arena + t->arena_len, s, n);
+    t->arena[t->arena_len + n] = '\0';
+    t->key_off[t->count] = (uint32_t)t->arena_len;
+    t->key_len[t->count] = (uint32_t)n;
+    t->arena_len += n + 1;
+    return 0;
+}
+
+int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created)
+{
+    if (created) *created = 0;
+    int64_t id = fb_strtab_find(t, s, n);
+    if (id >= 0) return id;
+    if ((t->count + 1) * 2 > t->mask + 1 && rehash(t, t->mask ? (t->mask + 1) * 2 : 64))
+        return -1;
+    if (add_key(t, s, n)) return -1;
+    uint32_t h = fb_strtab_hash(s, n);
+    size_t j = h & t->mask;
+    while (t->slots[j]) j = (j + 1) & t->mask;
+    t->slots[j] = (uint32_t)t->count + 1;
+    t->hashes[j] = h;
+    if (created) *created = 1;
+    return (int64_t)t->count++;
+}
+
+const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n)
+{
+    if (n) *n = t->key_len[id];
+    return t->arena + t->key_off[id];
+}
+
+size_t fb_strtab_bytes(const fb_strtab *t)
+{
+    return (t->mask ? (t->mask + 1) * 8 : 0) + t->ids_cap * 8 + t->arena_cap;
+}

@@ -1,0 +1,43 @@
+/* strtab.h — string interning with open addressing.
+ *
+ * Maps byte strings to dense ids 0..count-1 (assigned in insertion order),
+ * so owners keep their payloads in plain arrays indexed by id. Keys are
+ * copied into one arena (NUL-terminated). Lookups never allocate; the
+ * table is read-only safe for many threads once building is done. */
+#ifndef FB_STRTAB_H
+#define FB_STRTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fb_strtab {
+    uint32_t *slots;     /* id + 1, 0 = empty */
+    uint32_t *hashes;    /* hash of the key in each slot */
+    size_t mask;         /* slots - 1 (power of two), 0 before first insert */
+    size_t count;
+    uint32_t *key_off;   /* per id: offset into arena */
+    uint32_t *key_len;
+    size_t ids_cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+} fb_strtab;
+
+void fb_strtab_init(fb_strtab *t);
+void fb_strtab_free(fb_strtab *t);
+
+/* The id of s[0..n), inserting it if new (*created = 1 then; may be NULL).
+ * Returns -1 only if memory ran out. */
+int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created);
+
+/* The id of s[0..n), or -1 if absent. */
+int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n);
+
+/* The key of id (NUL-terminated); *n gets its length if n is not NULL. */
+const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n);
+
+/* Bytes of heap memory held. */
+size_t fb_strtab_bytes(const fb_strtab *t);
+
+uint32_t fb_strtab_hash(const char *s, size_t n);
+
+#endif

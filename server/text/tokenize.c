@@ -1,0 +1,474 @@
+/* tokenize.c — one left-to-right pass over UTF-8 text producing tokens.
+ *
+ * Design: a single scanner walks the bytes once, decoding each code point
+ * once and dispatching on its class; every branch consumes at least one code
+ * point, so the time is linear in the input whatever it contains (8 KiB of
+ * emoji, combining marks, one giant word). Normalised forms (case-folded
+ * words, emoji keys without variation selectors or skin tones) are written
+ * into one growing character buffer, so there is no allocation per token;
+ * both arrays start on caller storage and spill to the heap only for long
+ * texts. Clause and sentence indices are assigned here because punctuation
+ * is only visible here; contrast words are a lexicon matter and are split
+ * by the scorer. */
+#include "tokenize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "utf8.h"
+
+typedef struct scan {
+    const char *s;
+    size_t len, i;
+    uint32_t cpi;          /* code point index of s[i] */
+    uint32_t sent, clause;
+    uint32_t last_cp;      /* previous code point (0 at start) */
+    fb_tokens *t;
+    int err;
+} scan;
+
+void fb_tokens_init(fb_tokens *t, fb_token *buf, size_t cap, char *normbuf,
+                    size_t normcap)
+{
+    memset(t, 0, sizeof *t);
+    t->v = buf;
+    t->cap = buf ? cap : 0;
+    t->norm = normbuf;
+    t->norm_cap = normbuf ? normcap : 0;
+}
+
+void fb_tokens_free(fb_tokens *t)
+{
+    if (t->own_v) free(t->v);
+    if (t->own_norm) free(t->norm);
+    t->v = NULL; t->norm = NULL;
+    t->n = t->cap = t->norm_len = t->norm_cap = 0;
+    t->own_v = t->own_norm = 0;
+}
+
+static int grow(void **p, size_t *cap, int *own, size_t need, size_t elem)
+{
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) nc *= 2;
+    void *q = *own ? realloc(*p, nc * elem) : malloc(nc * elem);
+    if (!q) return -1;
+    if (!*own && *cap) memcpy(q, *p, *cap * elem);
+    *p = q; *cap = nc; *own = 1;
+    return 0;
+}
+
+static uint32_t peek(const scan *sc, size_t at, size_t *n)
+{
+    uint32_t cp = 0;
+    if (at >= sc->len) { *n = 0; return 0; }
+    *n = fb_utf8_decode(sc->s + at, sc->len - at, &cp);
+    return cp;
+}
+
+/* Advances over n bytes that hold exactly k code points. */
+static void adv(scan *sc, size_t n, uint32_t k, uint32_t last)
+{
+    sc->i += n;
+    sc->cpi += k;
+    sc->last_cp = last;
+}
+
+static fb_token *push(scan *sc, uint8_t kind, size_t start, uint32_t cp_start,
+                      size_t normroom)
+{
+    fb_tokens *t = sc->t;
+    if (t->n == t->cap &&
+        grow((void **)&t->v, &t->cap, &t->own_v, t->n + 1, sizeof(fb_token))) {
+        sc->err = 1;
+        return NULL;
+    }
+    if (t->norm_len + normroom + 1 > t->norm_cap &&
+        grow((void **)&t->norm, &t->norm_cap, &t->own_norm,
+             t->norm_len + normroom + 1, 1)) {
+        sc->err = 1;
+        return NULL;
+    }
+    fb_token *k = &t->v[t->n++];
+    memset(k, 0, sizeof *k);
+    k->kind = kind;
+    k->start = (uint32_t)start;
+    k->cp_start = cp_start;
+    k->norm = (uint32_t)t->norm_len;
+    k->sent = sc->sent;
+    k->clause = sc->clause;
+    return k;
+}
+
+static void finish(scan *sc, fb_token *k, size_t normlen)
+{
+    fb_tokens *t = sc->t;
+    k->end = (uint32_t)sc->i;
+    k->cp_end = sc->cpi;
+    k->norm_len = (uint32_t)normlen;
+    t->norm[t->norm_len + normlen] = '\0';
+    t->norm_len += normlen + 1;
+}
+
+static int is_ascii_alnum(uint32_t c)
+{
+    return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
+}
+
+static int is_apostrophe(uint32_t c)
+{
+    return c == '\'' || c == 0x2019 || c == 0x2BC;
+}
+
+/* ---- skipped spans: URLs, @mentions, HTML entities ----------------------- */
+
+static int starts_with(const scan *sc, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (sc->len - sc->i < n) return 0;
+    for (size_t k = 0; k < n; k++)
+        if ((sc->s[sc->i + k] | 32) != lit[k]) return 0;
+    return 1;
+}
+
+/* Skips up to the next space; returns 1 if it skipped. */
+static void skip_to_space(scan *sc)
+{
+    while (sc->i < sc->len) {
+        size_t n;
+        uint32_t c = peek(sc, sc->i, &n);
+        if (fb_utf8_is_space(c)) break;
+        adv(sc, n, 1, c);
+    }
+}
+
+static int skip_url_or_mention(scan *sc, uint32_t c)
+{
+    if ((c == 'h' && (starts_with(sc, "http://") || starts_with(sc, "https://"))) ||
+        (c == 'w' && starts_with(sc, "www.") && !is_ascii_alnum(sc->last_cp))) {
+        skip_to_space(sc);
+        return 1;
+    }
+    if (c == '@' && !is_ascii_alnum(sc->last_cp) && sc->i + 1 < sc->len &&
+        (is_ascii_alnum((unsigned char)sc->s[sc->i + 1]) || sc->s[sc->i + 1] == '_')) {
+        adv(sc, 1, 1, c);
+        while (sc->i < sc->len) {
+            unsigned char b = (unsigned char)sc->s[sc->i];
+            if (!is_ascii_alnum(b) && b != '_') break;
+            adv(sc, 1, 1, b);
+        }
+        return 1;
+    }
+    if (c == '&') {     /* &amp; &#39; &quot; … */
+        size_t k = sc->i + 1, end = sc->i + 10 < sc->len ? sc->i + 10 : sc->len;
+        if (k < end && sc->s[k] == '#') k++;
+        size_t body = k;
+        while (k < end && is_ascii_alnum((unsigned char)sc->s[k])) k++;
+        if (k < end && sc->s[k] == ';' && k - body >= 2) {
+            adv(sc, k + 1 - sc->i, (uint32_t)(k + 1 - sc->i), ';');
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- emoticons ----------------------------------------------------------- */
+
+static const char *const fixed_emoticons[] = {
+    "</3", "<3", "^_^", "^.^", "^^", "-_-", "T_T", ">_<", "o_O", "O_o", "o.O",
+    ":'(", ":')", ":'-(", NULL,
+};
+
+static int mouth_char(char c)
+{
+    return c && strchr(")(]D[pP/\\|*oO3$@}{", c) != NULL;
+}
+
+/* Length in bytes of an emoticon at s[i], or 0. */
+static size_t match_emoticon(const scan *sc)
+{
+    const char *s = sc->s + sc->i;
+    size_t left = sc->len - sc->i;
+    for (int f = 0; fixed_emoticons[f]; f++) {
+        size_t n = strlen(fixed_emoticons[f]);
+        if (n <= left && memcmp(s, fixed_emoticons[f], n) == 0 &&
+            (n == left || !is_ascii_alnum((unsigned char)s[n])) &&
+            !is_ascii_alnum(sc->last_cp)) {
+            while (n < left && (s[n] == '3' && s[0] == '<')) n++;
+            return n;
+        }
+    }
+    size_t k = 0;
+    if (k < left && s[k] == '>') k++;
+    if (k >= left || !strchr(":;=", s[k])) return 0;
+    k++;
+    if (k < left && strchr("-o^", s[k]) && k + 1 < left && mouth_char(s[k + 1])) k++;
+    if (k >= left || !mouth_char(s[k])) return 0;
+    char mouth = s[k++];
+    while (k < left && s[k] == mouth && (mouth == ')' || mouth == '(')) k++;
+    int paren = mouth == ')' || mouth == '(';
+    if (k < left && is_ascii_alnum((unsigned char)s[k])) return 0;
+    if (mouth == '/' && k < left && s[k] == '/') return 0;
+    if (!paren && (is_ascii_alnum(sc->last_cp) || sc->last_cp == ':')) return 0;
+    return k;
+}
+
+static int emit_emoticon(scan *sc, size_t n)
+{
+    fb_token *k = push(sc, FB_TOK_EMOTICON, sc->i, sc->cpi, n);
+    if (!k) return -1;
+    memcpy(sc->t->norm + sc->t->norm_len, sc->s + sc->i, n);
+    adv(sc, n, (uint32_t)n, (unsigned char)sc->s[sc->i + n - 1]);
+    finish(sc, k, n);
+    return 0;
+}
+
+/* ---- words and numbers --------------------------------------------------- */
+
+static int ascii_word_byte(unsigned char b)
+{
+    return (b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z');
+}
+
+/* A word continues over letters, digits, marks and inner apostrophes. */
+static size_t word_extent(const scan *sc)
+{
+    size_t j = sc->i, n;
+    uint32_t prev = 0;
+    while (j < sc->len) {
+        unsigned char b = (unsigned char)sc->s[j];
+        if (b < 0x80 && ascii_word_byte(b)) { j++; prev = b; continue; }   /* fast path */
+        uint32_t c = peek(sc, j, &n);
+        if (fb_utf8_is_letter(c) || fb_utf8_is_mark(c)) { j += n; prev = c; continue; }
+        if (is_apostrophe(c) && fb_utf8_is_letter(prev)) {
+            size_t n2;
+            uint32_t c2 = peek(sc, j + n, &n2);
+            if (fb_utf8_is_letter(c2)) { j += n; prev = c; continue; }
+        }
+        break;
+    }
+    return j - sc->i;
+}
+
+/* A lower-case letter of a script with case (so "ß" counts, "中" does not). */
+static int is_lower_cased(uint32_t c)
+{
+    if (c < 0x80) return c >= 'a' && c <= 'z';
+    return (c >= 0xDF && c <= 0x24F && c != 0xF7) || (c >= 0x3AC && c <= 0x3CE) ||
+           (c >= 0x430 && c <= 0x45F) || fb_utf8_is_upper(c - 1);
+}
+
+static int emit_word(scan *sc, int hashtag)
+{
+    size_t n = word_extent(sc);
+    size_t start = sc->i;
+    /* "XD" / "xD" / "XP" are emoticons, not words */
+    if (n == 2 && (sc->s[start] == 'X' || sc->s[start] == 'x') &&
+        (sc->s[start + 1] == 'D' || sc->s[start + 1] == 'P') && !hashtag)
+        return emit_emoticon(sc, 2);
+    fb_token *k = push(sc, FB_TOK_WORD, start, sc->cpi, n);
+    if (!k) return -1;
+    char *out = sc->t->norm + sc->t->norm_len;
+    size_t o = 0, upper = 0, lower = 0;
+    while (sc->i < start + n) {
+        unsigned char b = (unsigned char)sc->s[sc->i];
+        if (b < 0x80) {                         /* fast path: ASCII */
+            if (b >= 'A' && b <= 'Z') { upper++; b += 32; }
+            else if (b >= 'a' && b <= 'z') lower++;
+            out[o++] = (char)b;
+            sc->i++; sc->cpi++; sc->last_cp = b;
+            continue;
+        }
+        size_t m;
+        uint32_t c = peek(sc, sc->i, &m);
+        uint32_t f = fb_utf8_fold(c);
+        if (fb_utf8_is_upper(c)) upper++;
+        else if (is_lower_cased(c)) lower++;
+        o += fb_utf8_encode(f, out + o);
+        adv(sc, m, 1, c);
+    }
+    if (upper + lower > 0) k->flags |= FB_TOKF_HAS_CASED;
+    if (upper >= 2 && lower == 0) k->flags |= FB_TOKF_CAPS;
+    if (hashtag) k->flags |= FB_TOKF_HASHTAG;
+    finish(sc, k, o);
+    return 0;
+}
+
+static int emit_number(scan *sc)
+{
+    size_t j = sc->i;
+    while (j < sc->len) {
+        char c = sc->s[j];
+        if (c >= '0' && c <= '9') { j++; continue; }
+        if ((c == '.' || c == ',' || c == ':') && j + 1 < sc->len &&
+            sc->s[j + 1] >= '0' && sc->s[j + 1] <= '9') { j += 2; continue; }
+        break;
+    }
+    if (j < sc->len && sc->s[j] == '%') j++;
+    size_t n = j - sc->i;
+    fb_token *k = push(sc, FB_TOK_NUMBER, sc->i, sc->cpi, n);
+    if (!k) return -1;
+    memcpy(sc->t->norm + sc->t->norm_len, sc->s + sc->i, n);
+    adv(sc, n, (uint32_t)n, (unsigned char)sc->s[j - 1]);
+    finish(sc, k, n);
+    return 0;
+}
+
+/* ---- emoji --------------------------------------------------------------- */
+
+size_t fb_emoji_key(const char *s, size_t len, char *out)
+{
+    size_t i = 0, o = 0;
+    while (i < len) {
+        uint32_t c;
+        size_t n = fb_utf8_decode(s + i, len - i, &c);
+        if (!(c == 0xFE0E || c == 0xFE0F || (c >= 0x1F3FB && c <= 0x1F3FF))) {
+            memcpy(out + o, s + i, n);
+            o += n;
+        }
+        i += n;
+    }
+    return o;
+}
+
+static int is_regional(uint32_t c) { return c >= 0x1F1E6 && c <= 0x1F1FF; }
+
+static int emit_emoji(scan *sc, uint32_t base, size_t n0)
+{
+    size_t start = sc->i;
+    uint32_t cps = 1, c = base;
+    size_t j = start + n0, n;
+    if (is_regional(base)) {
+        c = peek(sc, j, &n);
+        if (is_regional(c)) { j += n; cps++; }
+    } else {
+        for (;;) {
+            c = peek(sc, j, &n);
+            if (n && fb_utf8_is_emoji_modifier(c)) { j += n; cps++; continue; }
+            if (n && c == FB_UTF8_ZWJ) {
+                size_t n2;
+                uint32_t c2 = peek(sc, j + n, &n2);
+                if (n2 && fb_utf8_is_emoji(c2)) { j += n + n2; cps += 2; continue; }
+            }
+            break;
+        }
+    }
+    fb_token *k = push(sc, FB_TOK_EMOJI, start, sc->cpi, j - start);
+    if (!k) return -1;
+    size_t o = fb_emoji_key(sc->s + start, j - start, sc->t->norm + sc->t->norm_len);
+    adv(sc, j - start, cps, c);
+    finish(sc, k, o);
+    return 0;
+}
+
+/* ---- punctuation --------------------------------------------------------- */
+
+static int punct_class(const scan *sc, uint32_t c, size_t at)
+{
+    switch (c) {
+    case '.': case '!': case '?': case 0x2026: case 0x3002: case 0x61F:
+        return FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END;
+    case ',': case ';': case ':': case 0xA1: case 0xBF: case 0x2013: case 0x2014:
+    case '(': case ')':
+        return FB_TOKF_CLAUSE_END;
+    case '-': {
+        /* a dash standing alone between spaces separates clauses */
+        if (at != sc->i || !(sc->i == 0 || fb_utf8_is_space(sc->last_cp))) return 0;
+        size_t n;
+        uint32_t nx = peek(sc, at + 1, &n);
+        return (n == 0 || fb_utf8_is_space(nx) || nx == '-') ? FB_TOKF_CLAUSE_END : 0;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int emit_punct(scan *sc)
+{
+    size_t start = sc->i, j = sc->i, n;
+    uint32_t cps = 0, last = 0;
+    int flags = 0;
+    unsigned excl = 0, quest = 0;
+    for (;;) {
+        uint32_t c = peek(sc, j, &n);
+        if (!n) break;
+        int f = (c == '-' && j != start) ? (last == '-' ? FB_TOKF_CLAUSE_END : 0)
+                                         : punct_class(sc, c, j);
+        if (!f) break;
+        flags |= f;
+        excl += c == '!';
+        quest += c == '?';
+        j += n; cps++; last = c;
+    }
+    fb_token *k = push(sc, FB_TOK_PUNCT, start, sc->cpi, j - start);
+    if (!k) return -1;
+    memcpy(sc->t->norm + sc->t->norm_len, sc->s + start, j - start);
+    adv(sc, j - start, cps, last);
+    k->flags = (uint8_t)flags;
+    k->n_excl = (uint8_t)(excl > 255 ? 255 : excl);
+    k->n_quest = (uint8_t)(quest > 255 ? 255 : quest);
+    finish(sc, k, j - start);
+    if (flags & FB_TOKF_CLAUSE_END) sc->clause++;
+    if (flags & FB_TOKF_SENT_END) sc->sent++;
+    return 0;
+}
+
+/* ---- the scanner --------------------------------------------------------- */
+
+static int is_line_break(uint32_t c)
+{
+    return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029;
+}
+
+static int may_start_emoticon(uint32_t c)
+{
+    switch (c) {
+    case ':': case ';': case '=': case '<': case '>': case '^': case '-':
+    case 'T': case 'O': case 'o':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int step(scan *sc)
+{
+    size_t n;
+    uint32_t c = peek(sc, sc->i, &n);
+    if (fb_utf8_is_space(c)) {
+        if (is_line_break(c) && sc->t->n && !(sc->t->v[sc->t->n - 1].flags & FB_TOKF_SENT_END)) {
+            sc->sent++;
+            sc->clause++;
+        }
+        adv(sc, n, 1, c);
+        return 0;
+    }
+    if (skip_url_or_mention(sc, c)) return 0;
+    size_t emo = may_start_emoticon(c) ? match_emoticon(sc) : 0;
+    if (emo) return emit_emoticon(sc, emo);
+    if (c == '#' && sc->i + 1 < sc->len) {
+        size_t n2;
+        uint32_t c2 = peek(sc, sc->i + 1, &n2);
+        if (fb_utf8_is_letter(c2)) {
+            adv(sc, 1, 1, c);
+            return emit_word(sc, 1);
+        }
+    }
+    if (fb_utf8_is_letter(c)) return emit_word(sc, 0);
+    if (c >= '0' && c <= '9') return emit_number(sc);
+    if (fb_utf8_is_emoji(c)) return emit_emoji(sc, c, n);
+    if (punct_class(sc, c, sc->i)) return emit_punct(sc);
+    adv(sc, n, 1, c);       /* anything else: a separator */
+    return 0;
+}
+
+int fb_tokenize(const char *text, size_t len, fb_tokens *t)
+{
+    t->n = 0;
+    t->norm_len = 0;
+    if (len >= (1u << 31)) return -1;
+    scan sc = { .s = text, .len = len, .t = t };
+    while (sc.i < sc.len && !sc.err)
+        if (step(&sc)) sc.err = 1;
+    if (sc.err) { t->n = 0; t->norm_len = 0; return -1; }
+    return 0;
+}
