@@ -44,8 +44,10 @@ typedef struct walk {
     int caps_diff;                  /* text mixes case: ALL-CAPS words stand out */
     uint32_t clause, extra, clause_start;
     uint32_t sent, sent_first;
-    int neg_active, neg_content;
+    int neg_active, neg_content, neg_has_valence;
     uint32_t neg_tok, neg_ntok, items_after_neg;
+    float neg_valence;                /* the negator's own valence, if any */
+    const char *neg_key;
     float boost;
     uint32_t boost_end;
     int has_boost;
@@ -135,6 +137,12 @@ static int next_has_valence(const walk *w, size_t i)
     return token_valence(w, i, &v, &key) || (e && (e->flags & FB_LEXF_BOOSTER));
 }
 
+static int next_is_word(const walk *w, size_t i)
+{
+    return i < w->t->n && w->t->v[i].kind == FB_TOK_WORD &&
+           w->t->v[i].clause == w->t->v[i - 1].clause;
+}
+
 static void push_item(walk *w, uint32_t tok, uint32_t ntok, float v, const char *key,
                       int kind, int negated)
 {
@@ -151,8 +159,12 @@ static void push_item(walk *w, uint32_t tok, uint32_t ntok, float v, const char 
 
 static void end_clause(walk *w)
 {
-    if (w->neg_active && w->neg_content && w->items_after_neg == 0)
-        push_item(w, w->neg_tok, w->neg_ntok, UNMET_VALUE, "(unmet expectation)", FB_ITEM_UNMET, 1);
+    if (w->neg_active && w->items_after_neg == 0) {
+        if (w->neg_has_valence)     /* "the atmosphere is lacking" */
+            push_item(w, w->neg_tok, w->neg_ntok, w->neg_valence, w->neg_key, FB_ITEM_WORD, 0);
+        else if (w->neg_content)
+            push_item(w, w->neg_tok, w->neg_ntok, UNMET_VALUE, "(unmet expectation)", FB_ITEM_UNMET, 1);
+    }
     w->neg_active = w->neg_content = 0;
     w->has_boost = 0;
     w->boost = 0;
@@ -216,8 +228,13 @@ static uint32_t step(walk *w, size_t i)
     if (flags & FB_LEXF_NEGATOR) {
         w->neg_active = 1; w->neg_content = 0; w->items_after_neg = 0;
         w->neg_tok = (uint32_t)i; w->neg_ntok = span;
+        w->neg_has_valence = (flags & FB_LEXF_VALENCE) && e->valence != 0.0f;
+        w->neg_valence = e->valence;
+        w->neg_key = p ? fb_lexicon_phrase_text(w->lx, p) : fb_token_text(w->t, &w->t->v[i]);
         return span;
     }
+    if ((flags & FB_LEXF_BOOSTER) && (flags & FB_LEXF_VALENCE) && !next_is_word(w, i + span))
+        return span;    /* "good too." — a booster/valence word needs a word after it */
     if ((flags & FB_LEXF_BOOSTER) && (!(flags & FB_LEXF_VALENCE) || next_has_valence(w, i + span))) {
         float b = e->booster;
         if (w->caps_diff && span == 1 && (w->t->v[i].flags & FB_TOKF_CAPS)) b += signf(b) * CAPS_INCR;
