@@ -35,6 +35,7 @@
 #define EXCL_MAX 4
 #define UNMET_VALUE -1.3f
 #define BOOST_WINDOW 3
+#define INTENSIFIER 0.5f     /* a positive adjective used as an intensifier */
 
 typedef struct walk {
     const fb_lexicon *lx;
@@ -100,10 +101,24 @@ static void resolve(walk *w)
             if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
         } else if (k->kind == FB_TOK_NUMBER) {
             w->s->ids[i] = fb_lexicon_number_id(w->lx, txt, k->norm_len);
+            w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);   /* "10/10" */
         } else if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
             w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);
         }
     }
+}
+
+/* A rating such as "8/10" or "2/5": valence from the ratio, 55% neutral. */
+static int rating_valence(const char *num, float *v)
+{
+    char *end;
+    double a = strtod(num, &end);
+    if (*end != '/') return 0;
+    double b = strtod(end + 1, &end);
+    if (*end || (b != 10 && b != 5 && b != 100) || a < 0 || a > b) return 0;
+    double r = (a / b - 0.55) * 8.0;
+    *v = (float)(r > 3.5 ? 3.5 : (r < -3.5 ? -3.5 : r));
+    return *v != 0.0f;
 }
 
 /* Valence of single token i; 1 if it has one. *key gets what matched. */
@@ -118,9 +133,10 @@ static int token_valence(const walk *w, size_t i, float *v, const char **key)
                                                           : fb_lexicon_stem_text(w->lx, w->s->ids[i]);
         return 1;
     }
-    if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
+    if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON || k->kind == FB_TOK_NUMBER) {
         *key = txt;
         if (surf && (surf->flags & FB_LEXF_VALENCE)) { *v = surf->valence; return 1; }
+        if (k->kind == FB_TOK_NUMBER) return rating_valence(txt, v);
         return w->el && fb_emojilex_valence(w->el, txt, k->norm_len, v);
     }
     return 0;
@@ -214,6 +230,20 @@ static void on_contrast(walk *w, size_t i, const fb_lexent *e)
     p->initial = i == w->sent_first;
 }
 
+/* "a great disappointment", "a real mess": a positive word right before a
+ * negative one intensifies it instead of cancelling it. */
+static float absorb_intensifier(walk *w, size_t i, float v)
+{
+    fb_scored *s = w->s;
+    if (v >= 0 || !s->n_items) return v;
+    fb_item *prev = &s->items[s->n_items - 1];
+    if (prev->tok + prev->ntok != i || prev->clause != w->clause || prev->base <= 0 ||
+        prev->kind != FB_ITEM_WORD || prev->negated)
+        return v;
+    s->n_items--;
+    return v - INTENSIFIER;
+}
+
 /* Handles the token(s) at i; returns how many were consumed. */
 static uint32_t step(walk *w, size_t i)
 {
@@ -255,6 +285,7 @@ static uint32_t step(walk *w, size_t i)
     }
     int negated = w->neg_active;
     v = apply_word_rules(w, i, span, v);
+    v = absorb_intensifier(w, i, v);
     int kind = p ? FB_ITEM_PHRASE : (w->t->v[i].kind == FB_TOK_WORD ? FB_ITEM_WORD : FB_ITEM_EMOJI);
     push_item(w, (uint32_t)i, span, v, key, kind, negated);
     w->items_after_neg++;
