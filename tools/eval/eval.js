@@ -9,9 +9,10 @@
  * program build/fb_score (one text per line on stdin -> compound<TAB>LABEL
  * per line, all texts of a set in one process, so lexicon loading is paid
  * once per set); its throughput comes from `fb_score --bench FILE`, which
- * times only the scoring loop in CPU time, like the peers' figure, which
- * times only their scoring loop in this process, in CPU time. A prediction is positive at compound
- * >= 0.05, negative at <= -0.05, neutral (= wrong) otherwise. For the AFINN
+ * times only the scoring loop in CPU time; the peers' figure likewise times
+ * only their scoring loop, in this process, in CPU time. A prediction is
+ * positive at compound >= 0.05, negative at <= -0.05, neutral (= wrong)
+ * otherwise. For the AFINN
  * peers the "compound" is their summed `score` (its sign decides), which
  * reproduces the README's table exactly.
  *
