@@ -126,18 +126,18 @@ int cmd_settings(fbc_ctx *c, int argc, char **argv)
     Feedback__V1__Settings s = FEEDBACK__V1__SETTINGS__INIT;
     Feedback__V1__AlertRules r = FEEDBACK__V1__ALERT_RULES__INIT;
     Feedback__V1__UpdateSettingsRequest req = FEEDBACK__V1__UPDATE_SETTINGS_REQUEST__INIT;
-    char *mask[64], **kw = NULL, names[64][64];
+    char *mask[64], **kw = NULL, names[64][96];
     size_t n_kw = 0;
     for (int i = 1; i < a.npos && i < 64; i++) {
         const char *eq = strchr(a.pos[i], '=');
         size_t len = eq ? (size_t)(eq - a.pos[i]) : 0;
-        if (!eq || len == 0 || len >= sizeof names[0]) return fbc_usage("settings set takes name=value, got '%s'", a.pos[i]);
+        if (!eq || len == 0 || len >= 64) return fbc_usage("settings set takes name=value, got '%s'", a.pos[i]);
         memcpy(names[i], a.pos[i], len);
         names[i][len] = 0;
         if (!strcmp(names[i], "sla_ms") || !strcmp(names[i], "keywords")) { /* shorthands */
-            char full[64];
-            snprintf(full, sizeof full, "alert_rules.%s", names[i]);
-            strcpy(names[i], full);
+            char shorthand[64];
+            memcpy(shorthand, names[i], len + 1);
+            snprintf(names[i], sizeof names[i], "alert_rules.%s", shorthand);
         }
         if (set_field(&s, &r, names[i], eq + 1, &kw, &n_kw) != 0) return fbc_usage("unknown setting '%s'", names[i]);
         mask[req.n_update_mask++] = names[i];

@@ -66,6 +66,12 @@ int fb_config_set(fb_config *cfg, const char *key, const char *value, fb_err *er
         cfg->max_message_bytes = (size_t)n;
         return FB_OK;
     }
+    if (strcmp(key, "keepalive_ms") == 0) {
+        if ((rc = parse_long(key, value, 100, 3600000, &n, err)) != FB_OK)
+            return rc;
+        cfg->keepalive_ms = (int)n;
+        return FB_OK;
+    }
     if (strcmp(key, "log_level") == 0) {
         if (fb_log_parse_level(value, &cfg->log_level) != 0)
             return fb_err_set(err, FB_INVALID,
@@ -74,7 +80,7 @@ int fb_config_set(fb_config *cfg, const char *key, const char *value, fb_err *er
     }
     return fb_err_set(err, FB_INVALID,
                       "unknown setting '%s' (known: listen, data_dir, threads, log_level, "
-                      "max_message_bytes, lexicons)", key);
+                      "max_message_bytes, lexicons, keepalive_ms)", key);
 }
 
 static char *trim(char *s)

@@ -5,7 +5,9 @@
  * are ignored; values may be wrapped in double quotes. Keys (flag in
  * brackets): listen (--listen), data_dir (--data-dir), threads (--threads),
  * log_level (--log-level), max_message_bytes (--max-message-bytes),
- * lexicons (--lexicons). An unknown key or a bad value is an error naming
+ * lexicons (--lexicons), keepalive_ms (--keepalive-ms: the HTTP/2 ping
+ * interval that finds dead peers; a peer silent for min(interval, 10 s)
+ * after a ping is dropped). An unknown key or a bad value is an error naming
  * the file, line and rule.
  */
 #ifndef FB_CONFIG_H
@@ -27,6 +29,7 @@ typedef struct fb_config {
     enum fb_log_level log_level;
     size_t max_message_bytes;  /* 1 MiB by default */
     char lexicons[PATH_MAX];   /* "": env FB_LEXICON_DIR, else the build's */
+    int keepalive_ms;          /* 0: the runtime's default (30 s) */
 } fb_config;
 
 /* Fills the built-in defaults. */

@@ -298,6 +298,8 @@ static int register_tables(fb_rpc *rpc, const fb_method *const *tables, fb_err *
                       (m->kind == FB_RPC_CLIENT_STREAM ? m->on_message && m->on_end : m->on_request != NULL);
             if (!ok)
                 return fb_err_set(err, FB_INVALID, "method %s: incomplete table entry", m->path);
+            if (m->kind != FB_RPC_UNARY && !m->on_cancel)
+                return fb_err_set(err, FB_INVALID, "method %s: a stream needs on_cancel", m->path);
             grpc_server_register_method_payload_handling payload =
                 m->kind == FB_RPC_CLIENT_STREAM ? GRPC_SRM_PAYLOAD_NONE
                                                 : GRPC_SRM_PAYLOAD_READ_INITIAL_BYTE_BUFFER;
@@ -317,7 +319,8 @@ static grpc_server *create_server(const fb_rpc_opts *opts, size_t max_msg)
         {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, {.integer = (int)max_msg}},
         {GRPC_ARG_INTEGER, GRPC_ARG_ALLOW_REUSEPORT, {.integer = 0}},
         {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIME_MS, {.integer = keepalive}},
-        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIMEOUT_MS, {.integer = KEEPALIVE_TIMEOUT_MS}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+         {.integer = keepalive < KEEPALIVE_TIMEOUT_MS ? keepalive : KEEPALIVE_TIMEOUT_MS}},
         {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, {.integer = 1}},
         {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 0}},
         {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,

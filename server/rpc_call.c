@@ -13,11 +13,8 @@
  * client cancel or a passed deadline is seen at once (on_cancel). Ending a
  * call starts one final batch: SEND_INITIAL_METADATA (if not sent yet — a
  * status without it hangs the client), the reply message if any, and the
- * status. Server streams keep their own ring of packed messages with exactly
- * one SEND_MESSAGE in flight (gRPC allows one operation of each type at a
- * time); the ring is bounded (fb_rpc_opts.stream_queue_max) and grows only
- * as needed, so an idle stream costs its context and nothing else — no
- * thread. fb_call_finish waits for the ring to drain before the status.
+ * status. Server streams (their bounded outgoing queue, one SEND_MESSAGE
+ * in flight) are in rpc_stream.c.
  */
 #include <grpc/byte_buffer_reader.h>
 #include <stdarg.h>
@@ -80,7 +77,7 @@ fb_call *rpc_call_new(fb_rpc *rpc, const struct rpc_method *reg)
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static enum fb_method_kind call_kind(const fb_call *c)
+enum fb_method_kind rpc_call_kind(const fb_call *c)
 {
     return c->reg ? c->reg->m->kind : FB_RPC_UNARY;
 }
@@ -103,7 +100,7 @@ const char *rpc_status_name(grpc_status_code code)
     return "UNKNOWN";
 }
 
-static grpc_byte_buffer *pack(const ProtobufCMessage *msg)
+grpc_byte_buffer *rpc_pack(const ProtobufCMessage *msg)
 {
     size_t n = protobuf_c_message_get_packed_size(msg);
     grpc_slice s = grpc_slice_malloc(n);
@@ -129,7 +126,7 @@ ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_b
 /* Starts a batch holding one reference for its tag. Called with c->mu held
  * (so batches of one call start in order); the caller holds a reference, so
  * a failure cannot free the call here. */
-static bool start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag)
+bool rpc_start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag)
 {
     c->refs++;
     grpc_call_error e = grpc_call_start_batch(c->call, ops, n, tag, NULL);
@@ -141,7 +138,7 @@ static bool start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct 
     return true;
 }
 
-static size_t add_initial_md_locked(fb_call *c, grpc_op *op)
+size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op)
 {
     if (c->md_sent)
         return 0;
@@ -152,10 +149,10 @@ static size_t add_initial_md_locked(fb_call *c, grpc_op *op)
 }
 
 /* The final batch: [initial metadata] [reply] status. */
-static void start_final_locked(fb_call *c, grpc_byte_buffer *reply)
+void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
 {
     grpc_op ops[3];
-    size_t n = add_initial_md_locked(c, &ops[0]);
+    size_t n = rpc_add_initial_md_locked(c, &ops[0]);
     if (reply) {
         memset(&ops[n], 0, sizeof ops[n]);
         ops[n].op = GRPC_OP_SEND_MESSAGE;
@@ -171,39 +168,13 @@ static void start_final_locked(fb_call *c, grpc_byte_buffer *reply)
         ops[n].data.send_status_from_server.status_details = &details;
     n++;
     c->final_started = true;
-    if (!start_batch_locked(c, ops, n, &c->t_final)) {
+    if (!rpc_start_batch_locked(c, ops, n, &c->t_final)) {
         if (c->final_buf) {
             grpc_byte_buffer_destroy(c->final_buf);
             c->final_buf = NULL;
         }
     }
     grpc_slice_unref(details); /* the core took its own reference */
-}
-
-static void start_send_locked(fb_call *c, grpc_byte_buffer *bb)
-{
-    grpc_op ops[2];
-    size_t n = add_initial_md_locked(c, &ops[0]);
-    memset(&ops[n], 0, sizeof ops[n]);
-    ops[n].op = GRPC_OP_SEND_MESSAGE;
-    ops[n].data.send_message.send_message = bb;
-    n++;
-    c->send_buf = bb;
-    c->send_busy = true;
-    if (!start_batch_locked(c, ops, n, &c->t_send)) {
-        c->send_buf = NULL;
-        c->send_busy = false;
-        grpc_byte_buffer_destroy(bb);
-    }
-}
-
-static void drop_queue_locked(fb_call *c)
-{
-    while (c->q_len > 0) {
-        grpc_byte_buffer_destroy(c->queue[c->q_head]);
-        c->q_head = (c->q_head + 1) % c->q_cap;
-        c->q_len--;
-    }
 }
 
 /* Records the status (a runtime abort overrides the handler's choice). */
@@ -231,7 +202,7 @@ void rpc_call_start(fb_call *c)
     op.data.recv_close_on_server.cancelled = &c->close_cancelled;
     pthread_mutex_lock(&c->mu);
     c->started = true;
-    start_batch_locked(c, &op, 1, &c->t_close);
+    rpc_start_batch_locked(c, &op, 1, &c->t_close);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -243,7 +214,7 @@ void rpc_call_start_recv(fb_call *c)
     op.data.recv_message.recv_message = &c->recv_buf;
     pthread_mutex_lock(&c->mu);
     if (!c->ended && !c->cancelled)
-        start_batch_locked(c, &op, 1, &c->t_recv);
+        rpc_start_batch_locked(c, &op, 1, &c->t_recv);
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -287,7 +258,7 @@ static void on_close(fb_call *c)
     c->closed = true;
     if (c->close_cancelled) {
         c->cancelled = true;
-        drop_queue_locked(c);
+        rpc_drop_queue_locked(c);
     }
     bool cancelled = c->cancelled;
     pthread_mutex_unlock(&c->mu);
@@ -295,29 +266,11 @@ static void on_close(fb_call *c)
         rpc_call_notify_cancel(c);
 }
 
-static void on_send_done(fb_call *c, bool ok)
-{
-    pthread_mutex_lock(&c->mu);
-    grpc_byte_buffer_destroy(c->send_buf);
-    c->send_buf = NULL;
-    c->send_busy = false;
-    if (!ok)
-        drop_queue_locked(c); /* the stream is dead: nothing more can be written */
-    if (c->q_len > 0) {
-        grpc_byte_buffer *next = c->queue[c->q_head];
-        c->q_head = (c->q_head + 1) % c->q_cap;
-        c->q_len--;
-        start_send_locked(c, next);
-    } else if (c->ended && !c->final_started) {
-        start_final_locked(c, NULL);
-    }
-    pthread_mutex_unlock(&c->mu);
-}
-
 /* A client stream was aborted by the runtime (undecodable message, dead
- * stream): the handler learns it through on_cancel and ends the call, and
- * the status recorded here wins over the one it chooses. Without on_cancel
- * the runtime ends the call on the handler's behalf, with its reference. */
+ * stream): the handler learns it through on_cancel (required for streams,
+ * see register_tables) and ends the call, and the status recorded here wins
+ * over the one it chooses. Without on_cancel the runtime would end the call
+ * on the handler's behalf, with its reference. */
 static void abort_client_stream(fb_call *c, grpc_status_code code, const char *msg)
 {
     const fb_method *m = call_method(c);
@@ -331,13 +284,8 @@ static void abort_client_stream(fb_call *c, grpc_status_code code, const char *m
     if (m->on_cancel) {
         rpc_call_notify_cancel(c);
     } else {
-        pthread_mutex_lock(&c->mu);
-        bool mine = !c->ended;
-        pthread_mutex_unlock(&c->mu);
-        if (mine) {
-            rpc_call_end(c, code, msg);
+        if (rpc_call_end(c, code, msg))
             fb_call_unref(c);
-        }
     }
 }
 
@@ -388,7 +336,7 @@ void rpc_call_complete(struct rpc_tag *tag, bool ok)
     switch (tag->kind) {
     case TAG_CLOSE: on_close(c); break;
     case TAG_RECV: on_recv(c, ok); break;
-    case TAG_SEND: on_send_done(c, ok); break;
+    case TAG_SEND: rpc_on_send_done(c, ok); break;
     case TAG_FINAL: break;
     default: break;
     }
@@ -410,7 +358,14 @@ static void log_call(fb_call *c)
     } else {
         status = c->ended ? rpc_status_name(c->status) : "UNKNOWN";
     }
-    char generic[128];
+    char generic[128], msg[200] = "";
+    if (c->status_msg && !c->cancelled && c->status != GRPC_STATUS_OK) {
+        /* " msg=..." on one line: control characters (client input) become '?' */
+        snprintf(msg, sizeof msg, " msg=%s", c->status_msg);
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f)
+                *p = '?';
+    }
     const char *path;
     if (c->reg) {
         path = c->reg->m->path + 1;
@@ -425,10 +380,8 @@ static void log_call(fb_call *c)
                 generic[i] = '?';
         path = generic[0] == '/' ? generic + 1 : generic;
     }
-    fb_info("rpc %s tenant=%s status=%s%s%s %.2fms", path,
-            c->has_principal ? c->principal.tenant : "-", status,
-            c->status_msg && !c->cancelled && c->status != GRPC_STATUS_OK ? " msg=" : "",
-            c->status_msg && !c->cancelled && c->status != GRPC_STATUS_OK ? c->status_msg : "", ms);
+    fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,
+            c->has_principal ? c->principal.tenant : "-", status, msg, ms);
 }
 
 static void call_free(fb_call *c)
@@ -450,7 +403,7 @@ static void call_free(fb_call *c)
     if (c->final_buf)
         grpc_byte_buffer_destroy(c->final_buf);
     if (c->queue) {
-        drop_queue_locked(c);
+        rpc_drop_queue_locked(c);
         free(c->queue);
     }
     free(c->status_msg);
@@ -502,26 +455,28 @@ long fb_call_deadline_left_ms(fb_call *c)
 
 /* ---- ending a call ------------------------------------------------------- */
 
-void rpc_call_end(fb_call *c, grpc_status_code code, const char *msg)
+bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg)
 {
     pthread_mutex_lock(&c->mu);
-    if (!c->ended) {
+    bool was_open = !c->ended;
+    if (was_open) {
         set_status_locked(c, code, msg);
         if (!c->send_busy && c->q_len == 0)
-            start_final_locked(c, NULL);
-        /* else on_send_done starts it once the queue has drained */
+            rpc_start_final_locked(c, NULL);
+        /* else rpc_on_send_done starts it once the queue has drained */
     }
     pthread_mutex_unlock(&c->mu);
+    return was_open;
 }
 
 void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
 {
-    if (call_kind(c) == FB_RPC_SERVER_STREAM) {
+    if (rpc_call_kind(c) == FB_RPC_SERVER_STREAM) {
         fb_call_send(c, reply);
         fb_call_finish(c, GRPC_STATUS_OK, NULL);
         return;
     }
-    grpc_byte_buffer *bb = pack(reply);
+    grpc_byte_buffer *bb = rpc_pack(reply);
     pthread_mutex_lock(&c->mu);
     if (!c->ended) {
         set_status_locked(c, GRPC_STATUS_OK, NULL);
@@ -529,7 +484,7 @@ void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
             grpc_byte_buffer_destroy(bb); /* an aborted call gets no reply */
             bb = NULL;
         }
-        start_final_locked(c, bb);
+        rpc_start_final_locked(c, bb);
     } else {
         grpc_byte_buffer_destroy(bb);
     }
@@ -570,62 +525,3 @@ void fb_call_fail_err(fb_call *c, const fb_err *err)
 }
 
 /* ---- server streams ------------------------------------------------------ */
-
-static bool queue_push_locked(fb_call *c, grpc_byte_buffer *bb)
-{
-    size_t max = c->rpc->stream_queue_max;
-    if (c->q_len >= max)
-        return false;
-    if (c->q_len == c->q_cap) { /* grow by doubling, up to the bound */
-        size_t cap = c->q_cap ? c->q_cap * 2 : 8;
-        if (cap > max)
-            cap = max;
-        grpc_byte_buffer **q = malloc(cap * sizeof *q);
-        if (!q)
-            return false;
-        for (size_t i = 0; i < c->q_len; i++)
-            q[i] = c->queue[(c->q_head + i) % c->q_cap];
-        free(c->queue);
-        c->queue = q;
-        c->q_cap = cap;
-        c->q_head = 0;
-    }
-    c->queue[(c->q_head + c->q_len) % c->q_cap] = bb;
-    c->q_len++;
-    return true;
-}
-
-int fb_call_send(fb_call *c, const ProtobufCMessage *msg)
-{
-    grpc_byte_buffer *bb = pack(msg);
-    int rc = FB_OK;
-    pthread_mutex_lock(&c->mu);
-    if (c->ended || c->cancelled || c->closed || call_kind(c) != FB_RPC_SERVER_STREAM) {
-        rc = FB_UNAVAILABLE;
-    } else if (!c->send_busy) {
-        start_send_locked(c, bb);
-        bb = NULL;
-    } else if (queue_push_locked(c, bb)) {
-        bb = NULL;
-    } else {
-        rc = FB_EXHAUSTED;
-    }
-    pthread_mutex_unlock(&c->mu);
-    if (bb)
-        grpc_byte_buffer_destroy(bb);
-    return rc;
-}
-
-size_t fb_call_send_backlog(fb_call *c)
-{
-    pthread_mutex_lock(&c->mu);
-    size_t n = c->q_len + (c->send_busy ? 1 : 0);
-    pthread_mutex_unlock(&c->mu);
-    return n;
-}
-
-void fb_call_finish(fb_call *c, grpc_status_code code, const char *msg)
-{
-    rpc_call_end(c, code, msg);
-    fb_call_unref(c);
-}

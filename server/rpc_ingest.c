@@ -15,6 +15,7 @@
  */
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,15 +24,23 @@
 #include "rpc.h"
 #include "rpc_ingest.h"
 #include "server.h"
+#include "settings.h"
 #include "validate.h"
 
 void fb_rpc_ingest_env_init(fb_rpc_ingest_env *e, fb_server *srv, uint32_t tenant_id)
 {
-    (void)tenant_id; /* TODO(settings): the tenant's default_language from fb_settings */
     e->default_language[0] = '\0';
     e->env.feedback = srv->feedback;
     e->env.text = srv->text;
     e->env.default_language = e->default_language;
+    /* The tenant's default language; without it (no settings module, or a
+     * damaged record) ingest falls back to guessing from the text. */
+    Feedback__V1__Settings *set = NULL;
+    if (srv->settings && fb_settings_get(srv->settings, NULL, tenant_id, &set, NULL) == FB_OK) {
+        snprintf(e->default_language, sizeof e->default_language, "%s",
+                 set->default_language ? set->default_language : "");
+        feedback__v1__settings__free_unpacked(set, NULL);
+    }
 }
 
 /* ---- unary ------------------------------------------------------------------ */
@@ -87,6 +96,7 @@ typedef struct import_state {
     uint32_t next_index;        /* reader thread only */
     int inflight;
     bool stream_done, cancelled, ended;
+    bool store_closed;          /* a batch could not be queued: shutting down */
     bool cancel_seen;           /* on_cancel has run */
     bool waiting_cancel;        /* the call's reference waits for on_cancel */
     uint32_t accepted, duplicates, rejected;
@@ -135,7 +145,10 @@ static bool should_end_locked(import_state *st)
 
 static void end_call(import_state *st)
 {
-    if (st->cancelled) {
+    if (st->store_closed) {
+        fb_call_fail(st->call, GRPC_STATUS_UNAVAILABLE,
+                     "import: server shutting down after %u items were stored", st->accepted);
+    } else if (st->cancelled) {
         fb_call_fail(st->call, GRPC_STATUS_CANCELLED, "import cancelled");
     } else {
         Feedback__V1__ImportSummary sum = FEEDBACK__V1__IMPORT_SUMMARY__INIT;
@@ -196,7 +209,8 @@ static bool flush_batch(import_state *st)
         pthread_mutex_lock(&st->mu);
         st->inflight--;
         st->refs--;
-        st->cancelled = true; /* ends with CANCELLED; UNAVAILABLE would be the runtime's */
+        st->cancelled = true; /* stop reading */
+        st->store_closed = true;
         pthread_mutex_unlock(&st->mu);
         return false;
     }

@@ -102,8 +102,9 @@ fb_call *rpc_call_new(fb_rpc *rpc, const struct rpc_method *reg);
 void rpc_call_complete(struct rpc_tag *tag, bool ok);   /* TAG_CLOSE, RECV, SEND, FINAL */
 void rpc_call_start(fb_call *c);          /* the call arrived: live list, RECV_CLOSE batch */
 void rpc_call_start_recv(fb_call *c);     /* next RECV_MESSAGE of a client stream */
-/* Ends the call with this status without consuming a reference. */
-void rpc_call_end(fb_call *c, grpc_status_code code, const char *msg);
+/* Ends the call with this status without consuming a reference. Returns
+ * false if it had already ended (nothing changed). */
+bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg);
 /* Calls the method's on_cancel once, unless the call has already ended;
  * never while one of the call's other callbacks runs (it is deferred until
  * that callback returns). */
@@ -116,6 +117,17 @@ ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_b
 /* Takes a reference unless the context is already being freed. */
 bool rpc_call_try_ref(fb_call *c);
 const char *rpc_status_name(grpc_status_code code);
+enum fb_method_kind rpc_call_kind(const fb_call *c);
+grpc_byte_buffer *rpc_pack(const ProtobufCMessage *msg);
+/* Batches; called with c->mu held. */
+bool rpc_start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag);
+size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op);
+void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply);
+
+/* rpc_stream.c */
+void rpc_start_send_locked(fb_call *c, grpc_byte_buffer *bb);
+void rpc_drop_queue_locked(fb_call *c);
+void rpc_on_send_done(fb_call *c, bool ok);     /* TAG_SEND completed */
 
 /* rpc.c */
 void rpc_live_add(fb_rpc *rpc, fb_call *c);

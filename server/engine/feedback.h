@@ -97,9 +97,11 @@ int fb_feedback_get(fb_feedback *fb, uint32_t tenant_id, const char *id,
 /* One page, newest submitted_at_ms first, matching every filter of q
  * (validated by fb_validate_list_query). page_size: default 50, at most 500.
  * A page may hold fewer items than asked (a scan stops after
- * FB_LIST_MAX_SCAN non-matching records) yet still carry a next_page_token.
+ * FB_LIST_MAX_SCAN non-matching records, or at FB_LIST_MAX_BYTES of items)
+ * yet still carry a next_page_token.
  * Errors: FB_INVALID ("page_token: ..."), FB_INTERNAL. */
-enum { FB_LIST_DEFAULT = 50, FB_LIST_MAX = 500, FB_LIST_MAX_SCAN = 10000 };
+enum { FB_LIST_DEFAULT = 50, FB_LIST_MAX = 500, FB_LIST_MAX_SCAN = 10000,
+       FB_LIST_MAX_BYTES = 900 * 1024 /* a page stays under 1 MiB */ };
 int fb_feedback_list(fb_feedback *fb, uint32_t tenant_id, const Feedback__V1__ListQuery *q,
                      Feedback__V1__FeedbackPage **out, fb_err *err);
 

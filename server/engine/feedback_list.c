@@ -6,7 +6,9 @@
  * own order, so a narrow range costs a narrow walk; the other filters are
  * checked on the record. A page stops after page_size matches, or after
  * FB_LIST_MAX_SCAN records that did not match (so one call's cost is
- * bounded even for a filter that matches nothing); either way the token is
+ * bounded even for a filter that matches nothing), or once the page is
+ * FB_LIST_MAX_BYTES big (500 long comments would exceed the 1 MiB message
+ * limit of most clients); in every case the token is
  * the last index key looked at, and the next page resumes just below it.
  *
  * Page token: "f1" + hex(submitted_at_ms(8) | id(26)). The tenant is not in
@@ -92,6 +94,7 @@ typedef struct list_state {
     MDB_cursor *cur;
     Feedback__V1__FeedbackPage *page;
     size_t cap;
+    size_t bytes;               /* packed size of the page so far */
 } list_state;
 
 static int append(list_state *s, Feedback__V1__Feedback *rec, fb_err *err)
@@ -133,7 +136,8 @@ static int walk(fb_feedback *fb, list_state *s, uint32_t tenant, const Feedback_
         if (rec && matches(rec, q)) {
             int rc = append(s, rec, err);
             if (rc) { feedback__v1__feedback__free_unpacked(rec, NULL); return rc; }
-            if (s->page->n_items == page_size) {
+            s->bytes += feedback__v1__feedback__get_packed_size(rec) + 4;
+            if (s->page->n_items == page_size || s->bytes >= FB_LIST_MAX_BYTES) {
                 memcpy(token_key, key.mv_data, FB_TIME_KEY_LEN);
                 mrc = mdb_cursor_get(s->cur, &key, &val, MDB_PREV);
                 *has_more = mrc == 0 && in_range(&key, tenant, q->from_ms);

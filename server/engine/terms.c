@@ -232,7 +232,7 @@ static size_t merge_rows(row_list *l, int positive, term_out *out)
 static int build_reply(term_out *o, size_t n, size_t limit, int64_t total, int by_aspect,
                        Feedback__V1__TermsReply *out, fb_err *err)
 {
-    qsort(o, n, sizeof *o, cmp_out);
+    if (n) qsort(o, n, sizeof *o, cmp_out);
     if (n > limit) n = limit;
     out->total = (uint32_t)(total > 0 ? total : 0);
     out->terms = n ? calloc(n, sizeof *out->terms) : NULL;
@@ -267,7 +267,7 @@ static int query_terms(fb_trends *t, const fb_trends_ctx *c, const Feedback__V1_
     if (rc == FB_OK) rc = scan_days(m, t->terms, key, pre, q->by_aspect ? 'a' : 's', d0, d1, l, err);
     fb_store_read_end(t->st, m);
     if (rc != FB_OK) return rc;
-    qsort(l->rows, l->n, sizeof *l->rows, cmp_row);
+    if (l->n) qsort(l->rows, l->n, sizeof *l->rows, cmp_row);
     term_out *o = l->n ? malloc(l->n * sizeof *o) : NULL;
     if (l->n && !o) return fb_err_set(err, FB_INTERNAL, "terms: out of memory");
     int positive = q->direction == FEEDBACK__V1__TERMS_QUERY__DIRECTION__POSITIVE;

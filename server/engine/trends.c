@@ -114,14 +114,16 @@ size_t fb_seg_prefix(unsigned char *buf, uint32_t tenant, char tag, const char *
     if (seg->type == 't') {
         size_t kl = seg->klen > FB_SEG_KEY_MAX ? FB_SEG_KEY_MAX : seg->klen;
         buf[n++] = (unsigned char)kl;
-        memcpy(buf + n, seg->key, kl); n += kl;
+        if (kl) memcpy(buf + n, seg->key, kl);
+        n += kl;
     }
     if (seg->type != 'a') {
         /* LMDB keys are at most 511 bytes: values past FB_SEG_VAL_MAX bytes
          * are cut (ingest limits tag values to 128 bytes anyway) */
         size_t vl = seg->vlen > FB_SEG_VAL_MAX ? FB_SEG_VAL_MAX : seg->vlen;
         buf[n++] = (unsigned char)(vl >> 8); buf[n++] = (unsigned char)vl;
-        memcpy(buf + n, seg->val, vl); n += vl;
+        if (vl) memcpy(buf + n, seg->val, vl);
+        n += vl;
     }
     return n;
 }

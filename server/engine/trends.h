@@ -21,6 +21,14 @@
  * "tag:<key>") cannot be combined with a filter. Other combinations cannot
  * be answered exactly from the aggregates and are FB_INVALID, saying so.
  *
+ * What is counted: n = promoters + passives + detractors over responses and
+ * reviews alike (a review has a category: 5★ promoter, 4★ passive, 1–3★
+ * detractor); reviews and mean_rating over reviews only. Sentiment figures
+ * (mean_sentiment, positive/negative/neutral) cover feedback with scored
+ * text only: POSITIVE and VERY_POSITIVE count as positive, NEGATIVE and
+ * VERY_NEGATIVE as negative, NEUTRAL and MIXED as neutral. A feedback's time
+ * is submitted_at_ms (received_ms if unset).
+ *
  * Thread safety: queries run on any thread (read transactions); the hook and
  * fb_trends_set_zone run on the store's writer thread.
  */

@@ -299,7 +299,7 @@ static int emit_number(scan *sc)
     while (j < sc->len) {
         char c = sc->s[j];
         if (c >= '0' && c <= '9') { j++; continue; }
-        if ((c == '.' || c == ',' || c == ':') && j + 1 < sc->len &&
+        if ((c == '.' || c == ',' || c == ':' || c == '/') && j + 1 < sc->len &&
             sc->s[j + 1] >= '0' && sc->s[j + 1] <= '9') { j += 2; continue; }
         break;
     }

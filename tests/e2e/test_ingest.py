@@ -345,3 +345,22 @@ def test_import_cancelled_and_deadline(server):
                                                "idempotency_key": "cx-%d" % i}} for i in range(600)])
     assert s.accepted + s.duplicates == 600 and s.rejected == 0
     assert len(list_all(server.client("read"), survey_id="cx")) == 600
+
+
+def test_languages(server):
+    sub, read = server.client("submit"), server.client("read")
+    r = sub.call(SUBMIT, survey_id="l", score=2, language="es",
+                 comment="El servicio fue muy lento y la comida estaba fría")
+    assert r.sentiment.language == "es" and r.sentiment.compound < 0
+    # no language: the tenant's default (en unless UpdateSettings changed it)
+    r = sub.call(SUBMIT, survey_id="l", score=9, comment="Great")
+    assert r.sentiment.language == "en"
+    stored = {i.id: i for i in list_all(read, survey_id="l")}
+    assert stored[r.id].language == "en"
+    # Analyze without a language guesses from the text
+    s = read.call(ANALYZE, text="Le personnel était très impoli et le repas était froid")
+    assert s.language == "fr" and s.compound < 0
+    e = expect_error(sub.call, SUBMIT, survey_id="l", score=5, language="xx")
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT
+    for lang in ("en", "es", "fr", "de", "pt"):
+        assert lang in e.details()

@@ -13,7 +13,9 @@ import grpc
 import pytest
 
 import fbclient
-from conftest import FEEDBACKD, Server, read_keys, server_env
+from conftest import ASAN, FEEDBACKD, Server, read_keys, server_env
+
+STOP_LIMIT = 15 if ASAN else 5  # seconds; the contract's 5 s, looser for the sanitizer build
 
 ROLES = ("admin", "submit", "read", "alerts")
 
@@ -221,7 +223,36 @@ def test_sigterm_ends_streams_unavailable_and_exits_zero(server_factory):
         assert ei.value.code() == grpc.StatusCode.UNAVAILABLE, ei.value
         assert rest == ["NOT_SERVING"]
     c.close()
-    assert elapsed < 5
+    assert elapsed < STOP_LIMIT
+
+
+WATCH_CLIENT = r"""
+import sys, time
+sys.path.insert(0, sys.argv[2])
+import fbclient
+c = fbclient.Client(sys.argv[1])
+s = c.stream("grpc.health.v1.Health/Watch", service="")
+next(s)
+print("ready", flush=True)
+time.sleep(120)
+"""
+
+
+@pytest.mark.slow
+def test_keepalive_drops_a_dead_peer(server_factory):
+    """A client that stops answering HTTP/2 pings (SIGSTOP) is found dead by
+    the server's keepalive and its stream is cleaned up."""
+    srv = server_factory(args=["--keepalive-ms", "500"])
+    client = subprocess.Popen(["/usr/bin/python3", "-c", WATCH_CLIENT, srv.addr, os.path.dirname(__file__)],
+                              stdout=subprocess.PIPE, text=True, env=server_env())
+    try:
+        assert client.stdout.readline().strip() == "ready"
+        client.send_signal(signal.SIGSTOP)
+        srv.wait_log(r"rpc grpc\.health\.v1\.Health/Watch tenant=- status=CANCELLED", timeout=20)
+    finally:
+        client.kill()
+        client.wait()
+    assert srv.client().health() == "SERVING"
 
 
 def test_sigint_exits_zero(server_factory):
@@ -499,7 +530,7 @@ def test_shutdown_finishes_in_flight_unary_and_ends_streams(echo):
         assert ei.value.code() == grpc.StatusCode.UNAVAILABLE
         assert ei.value.details() == "server shutting down"
     assert echo.proc.wait(timeout=30) == 0
-    assert time.time() - t0 < 5
+    assert time.time() - t0 < STOP_LIMIT
 
 
 def test_shutdown_with_a_stuck_stream_within_5s():
@@ -510,7 +541,7 @@ def test_shutdown_with_a_stuck_stream_within_5s():
     time.sleep(0.5)
     t0 = time.time()
     e.stop()
-    assert time.time() - t0 < 5
+    assert time.time() - t0 < STOP_LIMIT
     del s
 
 

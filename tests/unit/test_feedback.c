@@ -494,6 +494,42 @@ START_TEST(tenant_isolation)
 }
 END_TEST
 
+
+START_TEST(page_bytes_are_capped)
+{
+    env e;
+    env_init(&e, "fb-bytes");
+    char id[FB_ID_LEN + 1];
+    char *big = malloc(8193);
+    memset(big, 'x', 8192);
+    big[8192] = '\0';
+    for (int i = 0; i < 300; i++) { /* 300 x 8 KiB: 2.4 MB in all */
+        Feedback__V1__Feedback *r = make_rec("s", 5, 100 + i, NULL, NULL);
+        r->comment = strdup(big);
+        put_ok(&e, T1, r, id);
+    }
+    free(big);
+    Feedback__V1__ListQuery q = FEEDBACK__V1__LIST_QUERY__INIT;
+    q.page_size = 500;
+    char token[128] = "";
+    size_t total = 0;
+    int pages = 0;
+    do {
+        q.page_token = token;
+        Feedback__V1__FeedbackPage *p = list(&e, T1, &q);
+        ck_assert_uint_lt(feedback__v1__feedback_page__get_packed_size(p), 1024 * 1024);
+        ck_assert_uint_gt(p->n_items, 0);
+        total += p->n_items;
+        strcpy(token, p->next_page_token);
+        feedback__v1__feedback_page__free_unpacked(p, NULL);
+        ck_assert_int_lt(++pages, 10);
+    } while (*token);
+    ck_assert_uint_eq(total, 300);
+    ck_assert_int_ge(pages, 3);
+    env_close(&e);
+}
+END_TEST
+
 static Suite *feedback_suite(void)
 {
     Suite *s = suite_create("feedback");
@@ -508,6 +544,7 @@ static Suite *feedback_suite(void)
     tcase_add_test(tc, review_natural_key);
     tcase_add_test(tc, hooks_insert_erase_and_rollback);
     tcase_add_test(tc, tenant_isolation);
+    tcase_add_test(tc, page_bytes_are_capped);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -333,6 +333,40 @@ START_TEST(analyze_and_explain)
 }
 END_TEST
 
+
+START_TEST(language_resolution)
+{
+    env e;
+    env_open(&e, "ing-lang");
+    Feedback__V1__SubmitResponseRequest r;
+    waiter w;
+    fb_err err = {0};
+    response_init(&r, 9, "The food was great");
+    r.language = "EN-gb";                    /* normalised to its primary tag */
+    ck_assert_int_eq(submit(&e, &r, &w, &err), FB_OK);
+    ck_assert_str_eq(w.language, "en");
+    Feedback__V1__Feedback *got;
+    ck_assert_int_eq(fb_feedback_get(e.fb, T1, w.id, &got, &err), FB_OK);
+    ck_assert_str_eq(got->language, "en");
+    /* aspects travel with the stored sentiment */
+    ck_assert_ptr_nonnull(got->sentiment);
+    int food = 0;
+    for (size_t i = 0; i < got->sentiment->n_aspects; i++)
+        food |= strcmp(got->sentiment->aspects[i]->aspect, "food") == 0;
+    ck_assert_msg(food, "no food aspect among %zu", got->sentiment->n_aspects);
+    feedback__v1__feedback__free_unpacked(got, NULL);
+    /* no request language, a tenant default the engine lacks: guessed */
+    e.ie.default_language = "xx";
+    response_init(&r, 9, "The service was slow");
+    ck_assert_int_eq(submit(&e, &r, &w, &err), FB_OK);
+    ck_assert_str_eq(w.language, "en");
+    e.ie.default_language = NULL;
+    ck_assert_int_eq(submit(&e, &r, &w, &err), FB_OK);
+    ck_assert_str_eq(w.language, "en");
+    env_close(&e);
+}
+END_TEST
+
 static Suite *ingest_suite(void)
 {
     Suite *s = suite_create("ingest");
@@ -345,6 +379,7 @@ static Suite *ingest_suite(void)
     tcase_add_test(tc, review_defaults_and_sentiment);
     tcase_add_test(tc, import_batch_outcomes);
     tcase_add_test(tc, analyze_and_explain);
+    tcase_add_test(tc, language_resolution);
     suite_add_tcase(s, tc);
     return s;
 }

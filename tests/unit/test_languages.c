@@ -8,8 +8,9 @@
  * "pero"/"mais"/"aber"/"mas" dominates, in both directions), multi-word
  * phrases (matched as one entry: the explain output names the phrase),
  * boosters and dampeners (stronger/weaker than the bare word), accented and
- * ALL-CAPS words, German capitalised nouns and compounds, and language
- * guessing from stopword profiles for a typical sentence of each language.
+ * ALL-CAPS words, German capitalised nouns and compounds, aspect terms
+ * (food vs staff in one sentence), and language guessing from stopword
+ * profiles for a typical sentence of each language.
  *
  * The lexicon directory comes from FB_LEXICON_DIR in the environment (ctest
  * sets it), else the compile-time FB_LEXICON_DIR. */
@@ -87,6 +88,12 @@ static const case_ polar[] = {
     {"es", "Pésimo.", NEG, "accent"},
     {"es", "¡SERVICIO PÉSIMO!", NEG, "caps with accent"},
     {"es", "Buenos días, tengo una pregunta sobre mi pedido.", NEU, "greeting"},
+    {"es", "Llevo dos semanas esperando el reembolso y nadie me contesta.", NEG, "feedback"},
+    {"es", "Me cobraron de más y encima fueron maleducados.", NEG, "feedback"},
+    {"es", "Envío rapidísimo, todo en perfecto estado.", POS, "feedback"},
+    {"es", "No es lo que esperaba.", NEG, "unmet expectation"},
+    {"es", "Me gustaría cambiar la dirección de entrega.", NEU, "request, not praise"},
+    {"es", "¿Tienen opciones sin gluten?", NEU, "sin + neutral noun"},
     /* French */
     {"fr", "Le personnel était très aimable et le repas délicieux.", POS, "plain"},
     {"fr", "Le service était lent et la serveuse désagréable.", NEG, "plain"},
@@ -107,6 +114,11 @@ static const case_ polar[] = {
     {"fr", "Le personnel était peu aimable.", NEG, "peu negates"},
     {"fr", "Déçu.", NEG, "accent"},
     {"fr", "Bonjour, je voudrais modifier ma commande.", NEU, "greeting"},
+    {"fr", "J'attends mon remboursement depuis deux semaines et personne ne répond.", NEG, "feedback"},
+    {"fr", "Livraison ultra rapide, tout en parfait état.", POS, "feedback"},
+    {"fr", "Je n'aime pas ce restaurant.", NEG, "elided verb"},
+    {"fr", "N'hésitez pas à y aller.", POS, "phrase with negation"},
+    {"fr", "Avez-vous des options sans gluten ?", NEU, "sans + neutral noun"},
     /* German */
     {"de", "Das Essen war lecker und die Bedienung sehr freundlich.", POS, "plain"},
     {"de", "Die Lieferung kam zu spät und das Paket war beschädigt.", NEG, "plain"},
@@ -127,6 +139,11 @@ static const case_ polar[] = {
     {"de", "ÜBERTEUERT.", NEG, "caps with umlaut"},
     {"de", "Schöne Aussicht und großzügige Zimmer.", POS, "umlaut, ß"},
     {"de", "Guten Tag, ich habe eine Frage zu meiner Bestellung.", NEU, "greeting"},
+    {"de", "Ich warte seit zwei Wochen auf meine Erstattung und niemand antwortet.", NEG, "feedback"},
+    {"de", "Das Essen ist gut, aber der Service ist unterirdisch.", NEG, "contrast"},
+    {"de", "Wir kommen gerne wieder!", POS, "phrase"},
+    {"de", "Die App stürzt ständig ab.", NEG, "separable verb phrase"},
+    {"de", "Haben Sie Gerichte ohne Gluten?", NEU, "ohne + neutral noun"},
     /* Portuguese */
     {"pt", "O atendimento foi ótimo e a comida deliciosa.", POS, "plain"},
     {"pt", "O produto chegou quebrado e ninguém responde.", NEG, "plain"},
@@ -143,6 +160,11 @@ static const case_ polar[] = {
     {"pt", "O funcionário foi pouco educado.", NEG, "pouco negates"},
     {"pt", "PÉSSIMO ATENDIMENTO.", NEG, "caps with accent"},
     {"pt", "Boa tarde, gostaria de alterar o meu pedido.", NEU, "greeting"},
+    {"pt", "Estou esperando o reembolso há duas semanas e ninguém responde.", NEG, "feedback"},
+    {"pt", "Entrega super rápida, tudo em perfeito estado.", POS, "feedback"},
+    {"pt", "Não é o que eu esperava.", NEG, "unmet expectation"},
+    {"pt", "Gostaria de alterar o endereço de entrega.", NEU, "request, not praise"},
+    {"pt", "Vocês têm opções sem glúten?", NEU, "sem + neutral noun"},
 };
 
 START_TEST(polarity)
@@ -296,6 +318,41 @@ START_TEST(parallel_sentences_agree)
 }
 END_TEST
 
+/* Aspect terms per language: a cold dish and a friendly waiter land on
+ * food (negative) and staff (positive). */
+static double aspect_of(const fb_sentiment *s, const char *aspect, int *found)
+{
+    for (size_t i = 0; i < s->n_aspects; i++)
+        if (strcmp(s->aspects[i].aspect, aspect) == 0) { *found = 1; return s->aspects[i].compound; }
+    *found = 0;
+    return 0;
+}
+
+START_TEST(aspects_per_language)
+{
+    static const struct { const char *lang, *text; } a[] = {
+        {"es", "La comida estaba fría, pero el camarero fue muy amable."},
+        {"fr", "Le repas était froid, mais le serveur était très aimable."},
+        {"de", "Das Essen war kalt, aber der Kellner war sehr freundlich."},
+        {"pt", "A comida estava fria, mas o garçom foi muito simpático."},
+    };
+    for (size_t i = 0; i < sizeof a / sizeof a[0]; i++) {
+        fb_sentiment s;
+        fb_err err = {0};
+        memset(&s, 0, sizeof s);
+        ck_assert_int_eq(fb_sentiment_analyze(te, a[i].text, strlen(a[i].text), a[i].lang, NULL, 0, &s,
+                                              &err), 0);
+        int has_food, has_staff;
+        double food = aspect_of(&s, "food", &has_food), staff = aspect_of(&s, "staff", &has_staff);
+        fb_sentiment_free(&s);
+        ck_assert_msg(has_food && food < 0, "[%s] %s: food aspect %s %.3f", a[i].lang, a[i].text,
+                      has_food ? "scored" : "missing", food);
+        ck_assert_msg(has_staff && staff > 0, "[%s] %s: staff aspect %s %.3f", a[i].lang, a[i].text,
+                      has_staff ? "scored" : "missing", staff);
+    }
+}
+END_TEST
+
 static Suite *languages_suite(void)
 {
     Suite *s = suite_create("languages");
@@ -307,6 +364,7 @@ static Suite *languages_suite(void)
     tcase_add_loop_test(tc, guess_language, 0, (int)(sizeof guesses / sizeof guesses[0]));
     tcase_add_test(tc, explicit_language_wins);
     tcase_add_test(tc, parallel_sentences_agree);
+    tcase_add_test(tc, aspects_per_language);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -9,9 +9,10 @@
  * program build/fb_score (one text per line on stdin -> compound<TAB>LABEL
  * per line, all texts of a set in one process, so lexicon loading is paid
  * once per set); its throughput comes from `fb_score --bench FILE`, which
- * times only the scoring loop, like the peers' figure, which times only
- * their scoring loop in this process. A prediction is positive at compound
- * >= 0.05, negative at <= -0.05, neutral (= wrong) otherwise. For the AFINN
+ * times only the scoring loop in CPU time; the peers' figure likewise times
+ * only their scoring loop, in this process, in CPU time. A prediction is
+ * positive at compound >= 0.05, negative at <= -0.05, neutral (= wrong)
+ * otherwise. For the AFINN
  * peers the "compound" is their summed `score` (its sign decides), which
  * reproduces the README's table exactly.
  *
@@ -22,7 +23,8 @@
  *   --no-peers    score our engine only (fast)
  * Env: FB_EVAL_DIR (default: <repo parent>/shared/eval; from a git worktree
  *      also the main checkout's parent's shared/eval),
- *      FB_SCORE (default: <repo>/build/fb_score), FB_EVAL_LANG (default en).
+ *      FB_SCORE (default: <repo>/build/fb_score), FB_EVAL_LANG (default en;
+ *      "guess" lets the engine guess each text's language from stopwords).
  * Where the eval dir is absent (a user's machine) it prints
  * "skipped: ../shared/eval not found" and exits 0.
  */
@@ -125,11 +127,14 @@ function loadPeers() {
     ];
 }
 
+/* CPU time (user + system), the clock fb_score --bench uses too, so a busy
+ * machine does not skew the texts/s column. */
 function runPeer(peer, items) {
     const out = new Array(items.length);
-    const t0 = process.hrtime.bigint();
+    const t0 = process.cpuUsage();
     for (let i = 0; i < items.length; i++) out[i] = peer.score(items[i].text);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+    const u = process.cpuUsage(t0);
+    const secs = (u.user + u.system) / 1e6;
     return { compounds: out, textsPerSec: items.length / secs };
 }
 
@@ -145,9 +150,10 @@ function oneLine(t) { return t.replace(/[\r\n]/g, ' '); }
 function runOurs(items, lang, tmpDir) {
     const exe = fbScorePath();
     const input = items.map(it => oneLine(it.text)).join('\n') + '\n';
-    const r = spawnSync(exe, ['--lang', lang], { input, maxBuffer: 1 << 28, encoding: 'utf8' });
+    const args = lang === 'guess' ? [] : ['--lang', lang];
+    const r = spawnSync(exe, args, { input, maxBuffer: 1 << 28, encoding: 'utf8' });
     if (r.error) throw new Error(`${exe}: ${r.error.message}`);
-    if (r.status !== 0) throw new Error(`${exe} --lang ${lang} exited ${r.status}: ${(r.stderr || '').trim()}`);
+    if (r.status !== 0) throw new Error(`${exe} ${args.join(' ')} exited ${r.status}: ${(r.stderr || '').trim()}`);
     const lines = r.stdout.split('\n').filter(l => l.length);
     if (lines.length !== items.length)
         throw new Error(`${exe}: ${items.length} texts in, ${lines.length} lines out`);
