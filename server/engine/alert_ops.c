@@ -17,6 +17,7 @@
 
 #define STATE(s) FEEDBACK__V1__ALERT_STATE__##s
 #define DUE_BATCH 256
+#define LIST_MAX_SCAN 10000 /* rows a page reads at most; then a shorter page with a token */
 
 /* ---- Ack --------------------------------------------------------------------------- */
 
@@ -256,7 +257,8 @@ int fb_alerts_list(fb_alerts *al, uint32_t tenant, const Feedback__V1__AlertQuer
     page_scan ps = {q, page, want, false};
     uint64_t last = 0;
     bool at_end = true;
-    rc = fb_alert_log_scan(&al->log, txn, tenant, 0, before, true, 0, page_collect, &ps, &last, &at_end, err);
+    rc = fb_alert_log_scan(&al->log, txn, tenant, 0, before, true, LIST_MAX_SCAN, page_collect, &ps, &last,
+                           &at_end, err);
     if (!rc && ps.oom) rc = fb_err_set(err, FB_INTERNAL, "alerts: out of memory listing alerts");
     if (!rc && !before) rc = fill_stats(al, txn, tenant, q, now_ms, st, err);
     fb_store_read_end(al->st, txn);

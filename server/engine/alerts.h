@@ -108,7 +108,9 @@ int fb_alerts_ack(fb_alerts *a, const fb_principal *who, const Feedback__V1__Ack
 
 /* ListAlerts: newest first, filtered by state, kind (any of the alert's
  * kinds), created_ms in [from_ms, to_ms), survey, min_severity; page_size
- * default 50, at most 500; page_token is opaque. stats (first page only)
+ * default 50, at most 500; page_token is opaque. A page reads at most
+ * 10,000 alerts, so a selective query may return a short (even empty) page
+ * that still has a next_page_token. stats (first page only)
  * summarise every alert the query matches: median/p90 time to acknowledge,
  * share acknowledged within the SLA (among alerts acknowledged or past due
  * at now_ms), median time to resolve. *out: free with

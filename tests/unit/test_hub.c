@@ -3,6 +3,7 @@
  * subscriber, which resumes from its last seq without loss; no duplicates
  * and no gaps when subscribers join while several threads publish. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 #include "fbtest.h"
@@ -269,6 +270,44 @@ START_TEST(full_queue_closes_only_that_subscriber)
 }
 END_TEST
 
+/* A long replay into a small queue: paced by the backlog, never overflowing. */
+typedef struct drainer {
+    subscriber *s;
+    atomic_int stop;
+} drainer;
+
+static void *drain_main(void *arg)
+{
+    drainer *d = arg;
+    while (!atomic_load(&d->stop)) {
+        pthread_mutex_lock(&d->s->mu);
+        if (d->s->consumed < d->s->n) d->s->consumed++; /* "the network" writes one */
+        pthread_mutex_unlock(&d->s->mu);
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+START_TEST(long_replay_is_paced_by_the_queue)
+{
+    for (int i = 0; i < 500; i++) submit(1, "a", 1, "", 0);
+    subscriber s;
+    subscribe(&s, 1, 0, 8, false, NULL); /* queue of 8, drained slowly */
+    drainer d = {&s, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, drain_main, &d);
+    wait_for(&s, 500);
+    atomic_store(&d.stop, 1);
+    pthread_join(t, NULL);
+    ck_assert_int_eq(s.closed_code, 0);
+    ck_assert_uint_eq(s.n, 500);
+    ck_assert(!s.dup_or_disorder);
+    ck_assert_uint_eq(s.got[499], 500);
+    unsubscribe(&s, 1);
+}
+END_TEST
+
 #define WRITERS 4
 #define PER_WRITER 1000
 #define SUBS 40
@@ -406,6 +445,7 @@ static Suite *hub_suite(void)
     tcase_add_test(tc, handoff_steps);
     tcase_add_test(tc, replay_then_live_with_filter);
     tcase_add_test(tc, full_queue_closes_only_that_subscriber);
+    tcase_add_test(tc, long_replay_is_paced_by_the_queue);
     tcase_add_test(tc, no_loss_no_duplicates_across_handoff);
     tcase_add_test(tc, close_ends_subscribers_unavailable);
     suite_add_tcase(s, tc);
