@@ -335,12 +335,15 @@ static int on_erase(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb_
         int rc = fb_alert_log_get(&al->log, mt, ev->tenant_id, fb->alert_ids[i], &a, err);
         if (rc == FB_NOT_FOUND) continue;
         if (rc) return rc;
+        /* a joined alert holds several of the person's feedback: count it once */
+        bool fresh = (a->excerpt && *a->excerpt) || (a->respondent_id && *a->respondent_id);
         bool ok = fb_pb_set_str(&a->excerpt, "") && fb_pb_set_str(&a->respondent_id, "");
-        rc = ok ? fb_alert_log_put(&al->log, txn, ev->tenant_id, a, err)
+        rc = !fresh ? FB_OK
+           : ok ? fb_alert_log_put(&al->log, txn, ev->tenant_id, a, err)
                 : fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
         feedback__v1__alert__free_unpacked(a, NULL);
         if (rc) return rc;
-        if (ev->erase) ev->erase->alerts_redacted++;
+        if (fresh && ev->erase) ev->erase->alerts_redacted++;
     }
     return FB_OK;
 }

@@ -654,6 +654,21 @@ START_TEST(erase_redacts_excerpt_keeps_alert)
     /* the respondent's next feedback opens a new alert */
     Feedback__V1__Alert *c = submit(1, response("z2", 0, "", 0, "jo"), T0 + 20);
     ck_assert_str_ne(c->id, a->id);
+    /* a joined alert (two feedback) is redacted and counted once */
+    Feedback__V1__Feedback *f3 = response("z3", 1, "call me at 555-0100", -0.3, "jo");
+    Feedback__V1__Alert *d = submit(1, f3, T0 + 30);
+    ck_assert_str_eq(d->id, c->id);
+    ck_assert_uint_eq(d->occurrences, 2);
+    fb_erase_summary sum2 = {0};
+    hook_op e2 = {1, &fb_storage[n_fb - 2], -1, T0 + 40, &sum2}; /* z2 */
+    hook_op e3 = {1, f3, -1, T0 + 40, &sum2};
+    ck_assert_int_eq(fb_store_write(F.st, hook_write, &e2, &err), FB_OK);
+    ck_assert_int_eq(fb_store_write(F.st, hook_write, &e3, &err), FB_OK);
+    ck_assert_uint_eq(sum2.alerts_redacted, 1);
+    feedback__v1__alert__free_unpacked(d, NULL);
+    ck_assert_int_eq(fb_alerts_get(F.al, 1, c->id, &d, &err), FB_OK);
+    ck_assert_str_eq(d->excerpt, "");
+    feedback__v1__alert__free_unpacked(d, NULL);
     feedback__v1__alert__free_unpacked(a, NULL);
     feedback__v1__alert__free_unpacked(b, NULL);
     feedback__v1__alert__free_unpacked(c, NULL);
