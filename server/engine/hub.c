@@ -48,10 +48,21 @@ struct fb_sub {
     bool in_replay_list;
 };
 
+/* A compact copy of the cheap part of each filter, parallel to subs, so
+ * the walk over thousands of live subscribers that cannot match an alert
+ * reads one small array instead of chasing every subscriber. */
+typedef struct prefilter {
+    uint64_t survey_hash;     /* the only survey, or 0 */
+    int min_severity;
+    unsigned kinds;
+    bool one_survey, replaying;
+} prefilter;
+
 struct tenant_subs {
     uint32_t tenant;
     pthread_mutex_t mu;
     fb_sub **subs;
+    prefilter *pf;
     size_t n, cap;
 };
 
@@ -144,7 +155,9 @@ static void detach_locked(fb_sub *s)
     tenant_subs *t = s->t;
     for (size_t i = 0; i < t->n; i++) {
         if (t->subs[i] != s) continue;
-        t->subs[i] = t->subs[--t->n];
+        t->n--;
+        t->subs[i] = t->subs[t->n];
+        t->pf[i] = t->pf[t->n];
         break;
     }
     s->ended = true;
@@ -203,6 +216,7 @@ void fb_hub_close(fb_hub *h)
     for (size_t i = 0; i < h->n_tenants; i++) {
         pthread_mutex_destroy(&h->tenants[i]->mu);
         free(h->tenants[i]->subs);
+        free(h->tenants[i]->pf);
         free(h->tenants[i]);
     }
     free(h->tenants);
@@ -295,7 +309,9 @@ int fb_hub_subscribe(fb_hub *h, uint32_t tenant, fb_alert_filter *f, uint64_t af
     pthread_mutex_lock(&t->mu);
     if (t->n == t->cap) {
         size_t nc = t->cap ? t->cap * 2 : 16;
-        fb_sub **ns = realloc(t->subs, nc * sizeof *ns);
+        prefilter *np = realloc(t->pf, nc * sizeof *np);
+        if (np) t->pf = np;
+        fb_sub **ns = np ? realloc(t->subs, nc * sizeof *ns) : NULL;
         if (!ns) {
             pthread_mutex_unlock(&t->mu);
             *f = s->filter;
@@ -304,6 +320,8 @@ int fb_hub_subscribe(fb_hub *h, uint32_t tenant, fb_alert_filter *f, uint64_t af
         }
         t->subs = ns, t->cap = nc;
     }
+    t->pf[t->n] = (prefilter){s->filter.n_survey_ids == 1 ? s->filter.survey_hashes[0] : 0,
+                              s->filter.min_severity, s->filter.kinds, s->filter.n_survey_ids == 1, true};
     t->subs[t->n++] = s;
     *slot = s;
     pthread_mutex_unlock(&t->mu);
@@ -376,8 +394,16 @@ void fb_hub_publish(fb_hub *h, uint32_t tenant, const Feedback__V1__Alert *a)
     tenant_subs *t = lookup(h, tenant);
     if (!t) return;
     uint64_t hash = fb_survey_hash(a->survey_id);
+    unsigned kinds = 1u << a->kind;
+    for (size_t k = 0; k < a->n_kinds; k++) kinds |= 1u << a->kinds[k];
     pthread_mutex_lock(&t->mu);
     for (size_t i = 0; i < t->n;) {
+        const prefilter *pf = &t->pf[i];
+        if (!pf->replaying && ((pf->one_survey && pf->survey_hash != hash) ||
+                               (int)a->severity < pf->min_severity || (pf->kinds && !(pf->kinds & kinds)))) {
+            i++; /* cannot match (its last_seq lags: harmless, deliveries only skip seq <= it) */
+            continue;
+        }
         fb_sub *s = t->subs[i];
         if (s->mode == MODE_REPLAYING) {
             if (a->seq > s->last_seq) buffer_alert(h, s, a);
@@ -487,6 +513,8 @@ bool fb_hub_replay_state(fb_hub *h, fb_sub *s, uint32_t *tenant, uint64_t *last_
 static void go_live_locked(fb_hub *h, fb_sub *s)
 {
     s->mode = MODE_LIVE;
+    for (size_t i = 0; i < s->t->n; i++)
+        if (s->t->subs[i] == s) s->t->pf[i].replaying = false;
     size_t n = s->n_buf;
     s->n_buf = 0;
     for (size_t i = 0; i < n; i++) {
