@@ -9,6 +9,7 @@
  * made progress. So replay is paced by the client's reading, holds no
  * transaction across turns, and is fair between subscribers.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -186,8 +187,16 @@ fb_hub *fb_alerts_hub(fb_alerts *al)
 int fb_alerts_subscribe(fb_alerts *al, uint32_t tenant, const Feedback__V1__SubscribeRequest *req,
                         const fb_sub_ops *ops, void *ctx, fb_sub **slot, fb_err *err)
 {
+    MDB_txn *txn;
+    int rc = fb_store_read_begin(al->st, &txn, err);
+    if (rc) return rc;
+    uint64_t newest = fb_alert_log_last_seq(&al->log, txn, tenant);
+    fb_store_read_end(al->st, txn);
+    if (req->after_seq > newest) /* a seq this tenant never had: the client would skip alerts */
+        return fb_err_set(err, FB_INVALID, "after_seq: %" PRIu64 " is beyond the newest alert (%" PRIu64 ")",
+                          req->after_seq, newest);
     fb_alert_filter f;
-    int rc = fb_alert_filter_from(req, &f, err);
+    rc = fb_alert_filter_from(req, &f, err);
     if (rc) return rc;
     if (stopping(al)) {
         fb_alert_filter_free(&f);

@@ -124,7 +124,8 @@ int fb_alerts_get(fb_alerts *a, uint32_t tenant, const char *id, Feedback__V1__A
                   fb_err *err);
 
 /* Subscribes (see hub.h for ops and slot). The request's filter is copied.
- * Errors: FB_INVALID (filter), FB_UNAVAILABLE (closing), FB_INTERNAL. */
+ * Errors: FB_INVALID (filter; after_seq beyond the tenant's newest alert,
+ * which would silently skip alerts), FB_UNAVAILABLE (closing), FB_INTERNAL. */
 int fb_alerts_subscribe(fb_alerts *a, uint32_t tenant, const Feedback__V1__SubscribeRequest *req,
                         const fb_sub_ops *ops, void *ctx, fb_sub **slot, fb_err *err);
 

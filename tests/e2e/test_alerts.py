@@ -126,6 +126,8 @@ def test_roles(server):
     # admin may subscribe too; a bad filter is INVALID_ARGUMENT naming the field
     e = expect_error(lambda: list(server.client("admin").stream(SUBSCRIBE, kinds=[42], timeout=5)))
     assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "kinds" in e.details()
+    e = expect_error(lambda: list(server.client("alerts").stream(SUBSCRIBE, after_seq=7, timeout=5)))
+    assert e.code() == grpc.StatusCode.INVALID_ARGUMENT and "after_seq" in e.details()
 
 
 def test_thousand_concurrent_subscribers_with_filters(server):

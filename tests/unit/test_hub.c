@@ -205,6 +205,16 @@ START_TEST(filter_matching)
     kinds[0] = 42;
     ck_assert_int_eq(fb_alert_filter_from(&req, &f, &err), FB_INVALID);
     ck_assert_ptr_nonnull(strstr(err.msg, "kinds[0]"));
+
+    /* resuming from a seq the tenant never had */
+    submit(1, "a", 1, "", 0);
+    Feedback__V1__SubscribeRequest r2 = FEEDBACK__V1__SUBSCRIBE_REQUEST__INIT;
+    fb_sub_ops ops = {deliver, backlog, closed, 10};
+    fb_sub *slot = NULL;
+    r2.after_seq = 2;
+    ck_assert_int_eq(fb_alerts_subscribe(al, 1, &r2, &ops, NULL, &slot, &err), FB_INVALID);
+    ck_assert_ptr_nonnull(strstr(err.msg, "after_seq: 2 is beyond the newest alert (1)"));
+    ck_assert_ptr_null(slot);
 }
 END_TEST
 
@@ -326,6 +336,7 @@ START_TEST(no_loss_no_duplicates_across_handoff)
     for (int i = 0; i < WRITERS; i++) pthread_create(&w[i], NULL, writer, NULL);
     /* join at staggered moments while the writers publish */
     for (int i = 0; i < SUBS; i++) {
+        if (i == SUBS - 1) wait_for(&s[0], 50); /* resumes from 50: it must exist */
         subscribe(&s[i], 1, i == SUBS - 1 ? 50 : 0, 64, true, NULL);
         struct timespec ts = {0, 500000};
         nanosleep(&ts, NULL);
