@@ -134,24 +134,13 @@ static int index_bigrams(fb_lexicon *lx)
     return 0;
 }
 
-/* Sorts phrases by head, second word and length and points each head at
- * its run. */
+/* Sorts phrases by head, second word and length (runs sharing the first
+ * two words, longest first, are what index_bigrams indexes). */
 static void index_phrases(fb_lexicon *lx)
 {
     if (lx->n_phrases) qsort(lx->phrases, lx->n_phrases, sizeof *lx->phrases, phrase_cmp);
-    for (size_t i = 0; i < lx->n_phrases;) {
-        uint32_t head = lx->phrases[i].head;
-        size_t j = i;
-        while (j < lx->n_phrases && lx->phrases[j].head == head) j++;
-        if (head == FB_LEX_NUM) {
-            lx->num_first = (uint32_t)i;
-            lx->num_count = (uint32_t)(j - i);
-        } else {
-            lx->stems[head].phr_first = (uint32_t)i;
-            lx->stems[head].phr_count = (uint32_t)(j - i);
-        }
-        i = j;
-    }
+    for (size_t i = 0; i < lx->n_phrases; i++)
+        if (lx->phrases[i].head == FB_LEX_NUM) lx->num_count++;
 }
 
 static void resolve_surface_stems(fb_lexicon *lx)
@@ -189,24 +178,38 @@ void fb_lexicon_free(fb_lexicon *lx)
 const char *fb_lexicon_lang(const fb_lexicon *lx) { return lx->lang; }
 fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx) { return lx->stemmer; }
 
-static uint32_t stem_id_of(const char *stem, size_t n, void *ctx)
+#define TAG_SURFACE 0x400000u      /* word tag: a surface entry id, not a stem id */
+
+/* What a word resolves to, as a tag for the stemmer's word cache: its
+ * surface entry (TAG_SURFACE | id), else its stem's id, else FB_LEX_NONE. */
+static uint32_t word_tag(const char *w, size_t n, void *ctx)
 {
     const fb_lexicon *lx = ctx;
-    int64_t sid = fb_strtab_find(&lx->stem_tab, stem, n);
-    return sid < 0 ? FB_LEX_NONE : (uint32_t)sid;
+    int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
+    if (id >= 0) return id < TAG_SURFACE ? TAG_SURFACE | (uint32_t)id : FB_LEX_NONE - 1;
+    if (lx->stem_tab.count == 0) return FB_LEX_NONE;
+    char stem[4 * FB_STEM_MAX_WORD + 8];
+    size_t sn = fb_stem(lx->stemmer, w, n, stem, sizeof stem);
+    int64_t sid = fb_strtab_find(&lx->stem_tab, stem, sn);
+    return sid < 0 || sid >= TAG_SURFACE ? FB_LEX_NONE : (uint32_t)sid;
 }
 
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
                             const fb_lexent **surf)
 {
-    int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
-    if (id >= 0) {
-        *surf = &lx->surf[id];
-        return lx->surf[id].stem;
-    }
+    uint32_t tag = fb_stem_tag(lx->stemmer, w, n, word_tag, (void *)lx);
     *surf = NULL;
-    if (lx->stem_tab.count == 0) return FB_LEX_NONE;
-    return fb_stem_tag(lx->stemmer, w, n, stem_id_of, (void *)lx);
+    if (tag == FB_LEX_NONE) return FB_LEX_NONE;
+    if (tag == FB_LEX_NONE - 1 || n > FB_STEM_MAX_WORD) {   /* uncacheable: look up directly */
+        int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
+        if (id >= 0) { *surf = &lx->surf[id]; return lx->surf[id].stem; }
+        return tag == FB_LEX_NONE - 1 ? FB_LEX_NONE : tag;
+    }
+    if (tag & TAG_SURFACE) {
+        *surf = &lx->surf[tag & ~TAG_SURFACE];
+        return (*surf)->stem;
+    }
+    return tag;
 }
 
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n)

@@ -51,7 +51,6 @@ typedef struct fb_lexent {
     uint16_t flags;
     int8_t aspect;                /* FB_LEXF_ASPECT: index into fb_aspect_names */
     uint32_t stem;                /* surface entries: stem id or FB_LEX_NONE */
-    uint32_t phr_first, phr_count;/* stem entries: phrases starting here */
 } fb_lexent;
 
 typedef struct fb_phrase {

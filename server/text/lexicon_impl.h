@@ -18,7 +18,7 @@ struct fb_lexicon {
     size_t n_phrases, phrases_cap;
     uint32_t *words;              /* phrase word stem ids */
     size_t n_words, words_cap;
-    uint32_t num_first, num_count;/* phrases that start with <num> */
+    uint32_t num_count;           /* phrases that start with <num> */
     /* (first, second word) -> run of phrases, longest first */
     struct bigram { uint64_t key; uint32_t first, count; } *bg;   /* key 0 = empty */
     size_t bg_mask;

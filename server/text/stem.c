@@ -14,10 +14,13 @@
  * Writers that lose a race skip caching. No locks on the hit path, fixed
  * memory, and no torn reads (every shared word is an atomic).
  *
- * The scorer mostly needs not the stem but what the lexicon knows about it
- * (a stem id), so a second, denser table maps a word's hash straight to a
- * caller's 24-bit tag in one atomic word: one load per known word. */
+ * The scorer mostly needs not the stem but what the lexicon knows about the
+ * word (its entry or its stem's id), so a second, denser table maps a
+ * word's hash straight to a caller's 24-bit tag in one atomic word: one
+ * load per word seen before. */
 #include "stem.h"
+
+#include "strtab.h"
 
 #include <libstemmer.h>
 #include <pthread.h>
@@ -90,24 +93,6 @@ void fb_stemmer_close(fb_stemmer *st)
     free(st);
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
-    while (n >= 8) {
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-        s += 8; n -= 8;
-    }
-    w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 32;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 29;
-    return h | 1;   /* never 0: 0 marks an empty slot */
-}
-
 /* Copies a slot consistently into buf; 0 if it was being written. */
 static int slot_read(slot *sl, uint64_t *hash, unsigned char *buf)
 {
@@ -169,7 +154,7 @@ static size_t run_snowball(fb_stemmer *st, const char *word, size_t len,
 /* The string cache in front of Snowball. */
 static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
 {
-    uint64_t h = hash_bytes(word, len);
+    uint64_t h = fb_strtab_hash64(word, len);
     slot *sl = &st->cache[h & (CACHE_SLOTS - 1)];
     unsigned char buf[SLOT_BYTES];
     uint64_t sh;
@@ -200,22 +185,21 @@ size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t c
  * hit needs a 40-bit hash collision within one slot), no torn reads. */
 uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx)
 {
-    uint64_t h = hash_bytes(word, len) | (1ull << 63);
+    return fb_stem_tag_h(st, word, len, fb_strtab_hash64(word, len), fn, ctx);
+}
+
+uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
+                       fb_stem_tag_fn fn, void *ctx)
+{
+    h |= 1ull << 63;
     _Atomic uint64_t *sl = &st->tags[(h >> 7) & (TAG_SLOTS - 1)];
     uint64_t v = atomic_load_explicit(sl, memory_order_relaxed);
     if (v && (v & ~TAG_MASK) == (h & ~TAG_MASK)) {
         uint32_t t = (uint32_t)(v & TAG_MASK);
         return t == TAG_MASK ? UINT32_MAX : t;
     }
-    uint32_t tag;
-    if (len == 0 || len > FB_STEM_MAX_WORD) {
-        tag = fn(word, len, ctx);
-    } else {
-        char stem[4 * FB_STEM_MAX_WORD + 1];
-        size_t n = stem_cached(st, word, len, stem, sizeof stem);
-        tag = fn(stem, n, ctx);
-    }
-    if (tag == UINT32_MAX || tag < TAG_MASK)
+    uint32_t tag = fn(word, len, ctx);
+    if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK))
         atomic_store_explicit(sl, (h & ~TAG_MASK) | (tag == UINT32_MAX ? TAG_MASK : tag),
                               memory_order_relaxed);
     return tag;

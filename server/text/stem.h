@@ -32,14 +32,18 @@ void fb_stemmer_close(fb_stemmer *st);
  * cannot allocate, the word is returned unchanged. */
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap);
 
-/* Returns a caller-defined tag of the word's stem (the lexicon uses its
- * stem id), computed by fn(stem) on a miss and cached in a second, compact
- * table (8 bytes a slot, 512 KiB), so a hit costs one atomic load. Tags
- * below 2^24 - 1 and UINT32_MAX are cached; others are recomputed. fn must
- * be a pure function of the stem while the cache is in use (call
- * fb_stemmer_clear if it changes). */
-typedef uint32_t (*fb_stem_tag_fn)(const char *stem, size_t n, void *ctx);
+/* A cache of caller-defined 24-bit tags per word, next to the stems: the
+ * lexicon tags each word with what it resolves to (its surface entry or its
+ * stem's id), so a word seen before costs one atomic load (8 bytes a slot,
+ * 512 KiB). fn(word) computes the tag on a miss (it may call fb_stem); it
+ * must be a pure function of the word while the cache is in use (call
+ * fb_stemmer_clear if it changes). Tags below 2^24 - 1 and UINT32_MAX are
+ * cached; others, and words over FB_STEM_MAX_WORD bytes, are recomputed. */
+typedef uint32_t (*fb_stem_tag_fn)(const char *word, size_t n, void *ctx);
 uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx);
+/* The same with h = fb_strtab_hash64(word, len) already computed. */
+uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
+                       fb_stem_tag_fn fn, void *ctx);
 
 /* Empties the cache. Not thread-safe: only while nobody else uses st. */
 void fb_stemmer_clear(fb_stemmer *st);

@@ -1,15 +1,16 @@
 /* strtab.c — linear-probing hash table of interned strings.
  *
  * Why this shape: the scorer probes this table once or twice per token, so
- * a probe must be a hash, one or two cache lines and a memcmp. Slots hold
- * only a 32-bit id and its 32-bit hash (compared before touching the key),
- * load factor stays <= 1/2, and keys live contiguously in one arena. */
+ * a probe must be a hash and one cache line. A 16-byte slot holds the id,
+ * 24 bits of hash with the key length, and the key's first 8 bytes, so most
+ * words (<= 8 bytes) are compared without touching the key arena; load
+ * factor stays <= 1/2. */
 #include "strtab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t fb_strtab_hash(const char *s, size_t n)
+uint64_t fb_strtab_hash64(const char *s, size_t n)
 {
     /* 8 bytes per step, then a final avalanche; words are short */
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
@@ -25,7 +26,19 @@ uint32_t fb_strtab_hash(const char *s, size_t n)
     h ^= h >> 32;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 29;
-    return (uint32_t)h;
+    return h | 1;
+}
+
+static uint64_t prefix8(const char *s, size_t n)
+{
+    uint64_t p = 0;
+    memcpy(&p, s, n < 8 ? n : 8);
+    return p;
+}
+
+static uint32_t check_of(uint64_t h, size_t n)
+{
+    return (uint32_t)(h >> 32 & 0xFFFFFF00u) | (uint32_t)(n < 255 ? n : 255);
 }
 
 void fb_strtab_init(fb_strtab *t) { memset(t, 0, sizeof *t); }
@@ -42,7 +55,9 @@ static int rehash(fb_strtab *t, size_t nslots)
     if (!slots) return -1;
     for (size_t i = 0; t->mask && i <= t->mask; i++) {
         if (!t->slots[i].id1) continue;
-        size_t j = t->slots[i].hash & (nslots - 1);
+        uint32_t id = t->slots[i].id1 - 1;
+        uint64_t h = fb_strtab_hash64(t->arena + t->key_off[id], t->key_len[id]);
+        size_t j = (size_t)h & (nslots - 1);
         while (slots[j].id1) j = (j + 1) & (nslots - 1);
         slots[j] = t->slots[i];
     }
@@ -52,26 +67,24 @@ static int rehash(fb_strtab *t, size_t nslots)
     return 0;
 }
 
-static int key_eq(const char *a, const char *b, size_t n)
+int64_t fb_strtab_find_h(const fb_strtab *t, const char *s, size_t n, uint64_t h)
 {
-    if (n <= 8) {           /* most words: compare inline */
-        for (size_t i = 0; i < n; i++)
-            if (a[i] != b[i]) return 0;
-        return 1;
+    if (!t->mask) return -1;
+    uint64_t pre = prefix8(s, n);
+    uint32_t check = check_of(h, n);
+    for (size_t j = (size_t)h & t->mask;; j = (j + 1) & t->mask) {
+        const fb_strslot *sl = &t->slots[j];
+        if (!sl->id1) return -1;
+        if (sl->check != check || sl->prefix != pre) continue;
+        uint32_t id = sl->id1 - 1;
+        if (n <= 8 || (t->key_len[id] == n && memcmp(t->arena + t->key_off[id] + 8, s + 8, n - 8) == 0))
+            return id;
     }
-    return memcmp(a, b, n) == 0;
 }
 
 int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n)
 {
-    if (!t->mask) return -1;
-    uint32_t h = fb_strtab_hash(s, n);
-    for (size_t j = h & t->mask;; j = (j + 1) & t->mask) {
-        const fb_strslot *sl = &t->slots[j];
-        if (!sl->id1) return -1;
-        if (sl->hash == h && sl->key_len == n && key_eq(t->arena + sl->key_off, s, n))
-            return sl->id1 - 1;
-    }
+    return fb_strtab_find_h(t, s, n, fb_strtab_hash64(s, n));
 }
 
 static int add_key(fb_strtab *t, const char *s, size_t n)
@@ -109,10 +122,10 @@ int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created)
     if ((t->count + 1) * 2 > t->mask + 1 && rehash(t, t->mask ? (t->mask + 1) * 2 : 64))
         return -1;
     if (add_key(t, s, n)) return -1;
-    uint32_t h = fb_strtab_hash(s, n);
-    size_t j = h & t->mask;
+    uint64_t h = fb_strtab_hash64(s, n);
+    size_t j = (size_t)h & t->mask;
     while (t->slots[j].id1) j = (j + 1) & t->mask;
-    t->slots[j] = (fb_strslot){ (uint32_t)t->count + 1, h, t->key_off[t->count], (uint32_t)n };
+    t->slots[j] = (fb_strslot){ prefix8(s, n), (uint32_t)t->count + 1, check_of(h, n) };
     if (created) *created = 1;
     return (int64_t)t->count++;
 }
