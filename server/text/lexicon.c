@@ -238,6 +238,12 @@ int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t ste
     return 0;
 }
 
+void fb_lexicon_contrast(const fb_lexicon *lx, const fb_lexent *e, float *before, float *after)
+{
+    *before = lx->contrast[e->contrast][0];
+    *after = lx->contrast[e->contrast][1];
+}
+
 size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out, size_t cap)
 {
     return fb_stem(lx->stemmer, w, n, out, cap);

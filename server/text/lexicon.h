@@ -44,13 +44,13 @@ enum {
  * "quality", "ambience" — static strings, index = aspect id. */
 extern const char *const fb_aspect_names[FB_N_ASPECTS];
 
-typedef struct fb_lexent {
+typedef struct fb_lexent {       /* 16 bytes: the scorer touches many */
     float valence;                /* FB_LEXF_VALENCE: -4..4 */
     float booster;                /* FB_LEXF_BOOSTER: added to |valence| */
-    float before, after;          /* FB_LEXF_CONTRAST: clause weights */
+    uint32_t stem;                /* surface entries: stem id or FB_LEX_NONE */
     uint16_t flags;
     int8_t aspect;                /* FB_LEXF_ASPECT: index into fb_aspect_names */
-    uint32_t stem;                /* surface entries: stem id or FB_LEX_NONE */
+    uint8_t contrast;             /* FB_LEXF_CONTRAST: see fb_lexicon_contrast */
 } fb_lexent;
 
 typedef struct fb_phrase {
@@ -90,6 +90,9 @@ const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id);
 /* Valence of a resolved word: the surface entry's if it has one, else the
  * stem's. Returns 1 and sets *v if there is one. */
 int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v);
+
+/* The clause weights of a contrast entry (FB_LEXF_CONTRAST). */
+void fb_lexicon_contrast(const fb_lexicon *lx, const fb_lexent *e, float *before, float *after);
 
 /* Stems a folded word into out (cap bytes). */
 size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out, size_t cap);

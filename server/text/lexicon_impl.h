@@ -19,6 +19,8 @@ struct fb_lexicon {
     uint32_t *words;              /* phrase word stem ids */
     size_t n_words, words_cap;
     uint32_t num_count;           /* phrases that start with <num> */
+    float contrast[256][2];       /* before/after weights, by fb_lexent.contrast */
+    size_t n_contrast;
     /* (first, second word) -> run of phrases, longest first */
     struct bigram { uint64_t key; uint32_t first, count; } *bg;   /* key 0 = empty */
     size_t bg_mask;

@@ -243,8 +243,7 @@ static void on_contrast(walk *w, size_t i, const fb_lexent *e)
     p->tok = (uint32_t)i;
     p->clause = w->clause;
     p->sent = w->t->v[i].sent;
-    p->before = e->before;
-    p->after = e->after;
+    fb_lexicon_contrast(w->lx, e, &p->before, &p->after);
     p->initial = i == w->sent_first;
 }
 
