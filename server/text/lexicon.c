@@ -126,6 +126,8 @@ static int index_bigrams(fb_lexicon *lx)
         while (j < lx->n_phrases && lx->phrases[j].head == p->head &&
                lx->phrases[j].second == p->second) j++;
         uint64_t key = bigram_key(p->head, p->second);
+        size_t f = bigram_slot(key, (size_t)65535);
+        lx->bg_filter[f >> 6] |= 1ull << (f & 63);
         size_t s = bigram_slot(key, lx->bg_mask);
         while (lx->bg[s].key) s = (s + 1) & lx->bg_mask;
         lx->bg[s] = (struct bigram){ key, (uint32_t)i, (uint32_t)(j - i) };
@@ -276,6 +278,8 @@ static const fb_phrase *longest_in(const fb_lexicon *lx, uint32_t a, uint32_t b,
                                    const uint32_t *ids, size_t n, size_t i, int mask)
 {
     uint64_t key = bigram_key(a, b);
+    size_t f = bigram_slot(key, (size_t)65535);
+    if (!(lx->bg_filter[f >> 6] >> (f & 63) & 1)) return NULL;
     for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg[s].key; s = (s + 1) & lx->bg_mask) {
         if (lx->bg[s].key != key) continue;
         for (uint32_t k = 0; k < lx->bg[s].count; k++) {

@@ -24,6 +24,7 @@ struct fb_lexicon {
     /* (first, second word) -> run of phrases, longest first */
     struct bigram { uint64_t key; uint32_t first, count; } *bg;   /* key 0 = empty */
     size_t bg_mask;
+    uint64_t bg_filter[1024];     /* one bit per hashed bigram: cheap "no" */
     uint8_t *bits;                /* per stem id: BIT_HEAD, BIT_SECOND, BIT_ASPECT_HEAD */
     int num_second;               /* <num> is the second word of some phrase */
     size_t n_aspect_phrases;
