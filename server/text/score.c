@@ -247,18 +247,28 @@ static void on_contrast(walk *w, size_t i, const fb_lexent *e)
     p->initial = i == w->sent_first;
 }
 
-/* "a great disappointment", "a real mess": a positive word right before a
- * negative one intensifies it instead of cancelling it. */
-static float absorb_intensifier(walk *w, size_t i, float v)
+/* Adjacent words of opposite sign where the negative one wins:
+ * "a great disappointment", "a real mess" (a positive word used as an
+ * intensifier) and "the worst value", "poor quality" (a negative word
+ * judging a positive noun). The pair becomes one stronger negative item. */
+static float absorb_adjacent(walk *w, size_t i, float v, int kind)
 {
     fb_scored *s = w->s;
-    if (v >= 0 || !s->n_items) return v;
+    if (!s->n_items) return v;
     fb_item *prev = &s->items[s->n_items - 1];
-    if (prev->tok + prev->ntok != i || prev->clause != w->clause || prev->base <= 0 ||
-        prev->kind != FB_ITEM_WORD || prev->negated)
+    if (prev->tok + prev->ntok != i || prev->clause != w->clause || prev->negated)
         return v;
-    s->n_items--;
-    return v - INTENSIFIER;
+    if (v < 0 && prev->base > 0 && prev->kind == FB_ITEM_WORD) {
+        s->n_items--;
+        return v - INTENSIFIER;
+    }
+    if (v > 0 && prev->base < 0 && kind != FB_ITEM_EMOJI &&
+        (prev->kind == FB_ITEM_WORD || prev->kind == FB_ITEM_PHRASE)) {
+        prev->base -= INTENSIFIER;
+        prev->value = prev->base;
+        return 0.0f;
+    }
+    return v;
 }
 
 /* Handles the token(s) at i; returns how many were consumed. */
@@ -302,9 +312,9 @@ static uint32_t step(walk *w, size_t i)
     }
     int negated = w->neg_active;
     v = apply_word_rules(w, i, span, v);
-    v = absorb_intensifier(w, i, v);
     int kind = p ? FB_ITEM_PHRASE : (w->t->v[i].kind == FB_TOK_WORD ? FB_ITEM_WORD : FB_ITEM_EMOJI);
-    push_item(w, (uint32_t)i, span, v, key, kind, negated);
+    v = absorb_adjacent(w, i, v, kind);
+    if (v != 0.0f) push_item(w, (uint32_t)i, span, v, key, kind, negated);
     w->items_after_neg++;
     return span;
 }
