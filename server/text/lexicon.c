@@ -112,12 +112,15 @@ static int index_bigrams(fb_lexicon *lx)
     lx->bg_mask = slots - 1;
     lx->bits = calloc(lx->stem_tab.count + 1, 1);
     if (!lx->bits) return -1;
+    for (size_t i = 0; i < lx->stem_tab.count; i++)
+        lx->bits[i] = (uint8_t)(((lx->stems[i].flags & FB_LEXF_VALENCE) ? FB_STEMBIT_VALENCE : 0) |
+                                ((lx->stems[i].flags & FB_LEXF_ASPECT) ? FB_STEMBIT_ASPECT : 0));
     for (size_t i = 0; i < lx->n_phrases; i++) {
         const fb_phrase *p = &lx->phrases[i];
         int aspect = (p->ent.flags & FB_LEXF_ASPECT) != 0;
         if (p->second == FB_LEX_NUM) lx->num_second = 1;
-        else lx->bits[p->second] |= BIT_SECOND;
-        if (p->head != FB_LEX_NUM) lx->bits[p->head] |= BIT_HEAD | (aspect ? BIT_ASPECT_HEAD : 0);
+        else lx->bits[p->second] |= FB_STEMBIT_SECOND;
+        if (p->head != FB_LEX_NUM) lx->bits[p->head] |= FB_STEMBIT_HEAD | (aspect ? FB_STEMBIT_ASPECT_HEAD : 0);
         lx->n_aspect_phrases += aspect;
     }
     for (size_t i = 0; i < lx->n_phrases;) {
@@ -230,10 +233,12 @@ const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id)
     return fb_strtab_key(&lx->stem_tab, id, NULL);
 }
 
+const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx) { return lx->bits; }
+
 int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v)
 {
     if (surf && (surf->flags & FB_LEXF_VALENCE)) { *v = surf->valence; return 1; }
-    if (stem < FB_LEX_NUMBIT && (lx->stems[stem].flags & FB_LEXF_VALENCE)) {
+    if (stem < FB_LEX_NUMBIT && (lx->bits[stem] & FB_STEMBIT_VALENCE)) {
         *v = lx->stems[stem].valence;
         return 1;
     }
@@ -298,7 +303,7 @@ static size_t alternatives(const fb_lexicon *lx, uint32_t tok, int head, uint32_
     if (tok == FB_LEX_NONE) return 0;
     if (tok != FB_LEX_NUM) {
         uint32_t id = tok & ~FB_LEX_NUMBIT;
-        if (lx->bits[id] & (head ? BIT_HEAD : BIT_SECOND)) out[k++] = id;
+        if (lx->bits[id] & (head ? FB_STEMBIT_HEAD : FB_STEMBIT_SECOND)) out[k++] = id;
     }
     if ((tok & FB_LEX_NUMBIT) && (head ? lx->num_count != 0 : lx->num_second)) out[k++] = FB_LEX_NUM;
     return k;
@@ -309,7 +314,7 @@ const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
 {
     if (i + 1 >= n || !lx->n_phrases) return NULL;
     uint32_t t0 = ids[i];
-    if (mask == FB_LEXF_ASPECT && t0 < FB_LEX_NUMBIT && !(lx->bits[t0] & BIT_ASPECT_HEAD)) return NULL;
+    if (mask == FB_LEXF_ASPECT && t0 < FB_LEX_NUMBIT && !(lx->bits[t0] & FB_STEMBIT_ASPECT_HEAD)) return NULL;
     uint32_t heads[2], seconds[2];
     size_t nh = alternatives(lx, ids[i], 1, heads);
     if (!nh) return NULL;
@@ -349,5 +354,5 @@ int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx) { return lx->n_aspect_ph
 
 int fb_lexicon_may_start_aspect(const fb_lexicon *lx, uint32_t id)
 {
-    return id < FB_LEX_NUMBIT && lx->bits && (lx->bits[id] & BIT_ASPECT_HEAD);
+    return id < FB_LEX_NUMBIT && lx->bits && (lx->bits[id] & FB_STEMBIT_ASPECT_HEAD);
 }

@@ -83,6 +83,17 @@ const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t 
 /* The phrase-matching id of a number token's digits. */
 uint32_t fb_lexicon_number_id(const fb_lexicon *lx, const char *digits, size_t n);
 
+/* A dense byte per stem id summarising its entry, so the scorer can skip
+ * fetching entries (and probing phrases) that cannot matter. */
+enum {
+    FB_STEMBIT_HEAD = 1,          /* some phrase starts with this stem */
+    FB_STEMBIT_SECOND = 2,        /* ... has it as second word */
+    FB_STEMBIT_ASPECT_HEAD = 4,   /* some aspect phrase starts with it */
+    FB_STEMBIT_VALENCE = 8,       /* the entry has FB_LEXF_VALENCE */
+    FB_STEMBIT_ASPECT = 16,       /* the entry has FB_LEXF_ASPECT */
+};
+const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx);
+
 /* The entry of a stem id (id < FB_LEX_NUMBIT). */
 const fb_lexent *fb_lexicon_stem_entry(const fb_lexicon *lx, uint32_t id);
 const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id);

@@ -6,8 +6,6 @@
 #include "lexicon.h"
 #include "strtab.h"
 
-enum { BIT_HEAD = 1, BIT_SECOND = 2, BIT_ASPECT_HEAD = 4 };
-
 struct fb_lexicon {
     char lang[8];
     fb_stemmer *stemmer;
@@ -25,7 +23,7 @@ struct fb_lexicon {
     struct bigram { uint64_t key; uint32_t first, count; } *bg;   /* key 0 = empty */
     size_t bg_mask;
     uint64_t bg_filter[1024];     /* one bit per hashed bigram: cheap "no" */
-    uint8_t *bits;                /* per stem id: BIT_HEAD, BIT_SECOND, BIT_ASPECT_HEAD */
+    uint8_t *bits;                /* per stem id: FB_STEMBIT_* */
     int num_second;               /* <num> is the second word of some phrase */
     size_t n_aspect_phrases;
 };

@@ -42,6 +42,7 @@ typedef struct walk {
     const fb_emojilex *el;
     const fb_tokens *t;
     fb_scored *s;
+    const uint8_t *bits;            /* fb_lexicon_stem_bits */
     int caps_diff;                  /* text mixes case: ALL-CAPS words stand out */
     uint32_t clause, extra, clause_start;
     uint32_t sent, sent_first;
@@ -94,12 +95,10 @@ static void word_aspect(walk *w, size_t i)
     const fb_lexent *e = w->s->surf[i];
     uint32_t id = w->s->ids[i];
     int8_t a = -1;
+    uint8_t bits = id < FB_LEX_NUMBIT ? w->bits[id] : 0;
     if (e && (e->flags & FB_LEXF_ASPECT)) a = e->aspect;
-    else if (id < FB_LEX_NUMBIT) {
-        e = fb_lexicon_stem_entry(w->lx, id);
-        if (e->flags & FB_LEXF_ASPECT) a = e->aspect;
-    }
-    int head = id < FB_LEX_NUMBIT && fb_lexicon_may_start_aspect(w->lx, id);
+    else if (bits & FB_STEMBIT_ASPECT) a = fb_lexicon_stem_entry(w->lx, id)->aspect;
+    int head = (bits & FB_STEMBIT_ASPECT_HEAD) != 0;
     w->s->aspect[i] = (uint8_t)((a + 1) | (head ? FB_ASPECT_HEAD : 0));
     if (a >= 0 || head) w->s->any_aspect = 1;
 }
@@ -275,7 +274,8 @@ static float absorb_adjacent(walk *w, size_t i, float v, int kind)
 static uint32_t step(walk *w, size_t i)
 {
     const fb_phrase *p = NULL;
-    if (w->s->ids[i] != FB_LEX_NONE)
+    uint32_t id = w->s->ids[i];
+    if (id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
         p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
                                  FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
     const fb_lexent *e = p ? &p->ent : w->s->surf[i];
@@ -425,7 +425,7 @@ int fb_score_tokens(const fb_lexicon *lx, const fb_emojilex *el, const fb_tokens
                     fb_scored *s)
 {
     if (setup(s, t->n)) return -1;
-    walk w = { .lx = lx, .el = el, .t = t, .s = s };
+    walk w = { .lx = lx, .el = el, .t = t, .s = s, .bits = fb_lexicon_stem_bits(lx) };
     resolve(&w);
     walk_tokens(&w);
     apply_contrast(t, s);
