@@ -8,10 +8,12 @@
  * contiguous item ranges, so total work stays linear in the text.
  *
  * Where this departs from VADER, and why:
- *  - negation lasts to the clause end (VADER: 3 words), so "not the worst
- *    place" and "never once disappointed" flip; negated negatives flip more
- *    weakly than negated positives ("not bad" is mildly good, "not good" is
- *    plainly bad);
+ *  - negation reaches to the clause end (VADER: 3 words), so "not the
+ *    worst place" and "never once disappointed" flip, but it is spent on
+ *    the first sentiment word it flips, so run-on text ("not helpful
+ *    frustrating experience") keeps the later words' own sign; negated
+ *    negatives flip more weakly than negated positives ("not bad" is
+ *    mildly good, "not good" is plainly bad);
  *  - every contrast word in contrast.txt splits a clause and weights both
  *    sides; a sentence-initial subordinator (one whose "before" weight is
  *    the larger, like "although") weights the clause it introduces with
@@ -35,6 +37,7 @@
 #define EXCL_MAX 4
 #define UNMET_VALUE -1.3f
 #define BOOST_WINDOW 3
+#define NEG_ONE_ITEM 1       /* a negation ends with the first sentiment word it flips */
 #define INTENSIFIER 0.5f     /* a positive adjective used as an intensifier */
 
 typedef struct walk {
@@ -316,6 +319,7 @@ static uint32_t step(walk *w, size_t i)
     v = absorb_adjacent(w, i, v, kind);
     if (v != 0.0f) push_item(w, (uint32_t)i, span, v, key, kind, negated);
     w->items_after_neg++;
+    if (negated && NEG_ONE_ITEM) w->neg_active = 0;
     return span;
 }
 

@@ -55,6 +55,9 @@ START_TEST(negation_to_the_clause_boundary)
     /* scope ends at the clause: "great" is not negated */
     POS("Not cheap, but the food is great.");
     LESS("The staff were not friendly", "The staff were friendly");
+    /* the negation is spent on the first word it flips */
+    NEG("Your help was not very helpful frustrating experience");
+    NEG("The staff were not helpful and rude");
 }
 END_TEST
 
