@@ -33,7 +33,11 @@
 #include "log.h"
 #include "rpc.h"
 #include "sentiment.h"
+#include "alerts.h"
+#include "feedback.h"
 #include "server.h"
+#include "settings.h"
+#include "trends.h"
 
 enum {
     STOP_GRACE_MS = 2000, /* in-flight calls get this long before being cancelled */
@@ -213,12 +217,32 @@ static const char *lexicon_dir(const fb_config *cfg)
     return env && *env ? env : FB_LEXICON_DIR;
 }
 
+static int barrier_op(fb_txn *txn, void *arg, fb_err *err)
+{
+    (void)txn, (void)arg, (void)err;
+    return FB_OK;
+}
+
 static void close_modules(fb_server *srv)
 {
-    /* ==== feature modules: close in reverse order of opening ====
-     * (integrator: the feature helpers' close calls go here, e.g.
-     *  fb_alerts_close(srv->alerts); fb_trends_close(srv->trends);
-     *  fb_settings_close(srv->settings); fb_feedback_close(srv->feedback);) */
+    /* A barrier: a write queued by a call that finished late (an Import
+     * batch) runs its hooks before the modules those hooks use close. */
+    if (srv->store && srv->feedback)
+        fb_store_write(srv->store, barrier_op, NULL, NULL);
+    /* Feature modules, in reverse order of opening. The alerts module
+     * stops its timer and ends live subscribers before the store closes. */
+    if (srv->alerts)
+        fb_alerts_close(srv->alerts);
+    if (srv->trends)
+        fb_trends_close(srv->trends);
+    if (srv->feedback)
+        fb_feedback_close(srv->feedback);
+    if (srv->settings)
+        fb_settings_close(srv->settings);
+    srv->alerts = NULL;
+    srv->trends = NULL;
+    srv->feedback = NULL;
+    srv->settings = NULL;
     if (srv->text)
         fb_text_close(srv->text);
     if (srv->auth)
@@ -240,24 +264,51 @@ static int open_core(fb_server *srv, fb_err *err)
     return rc;
 }
 
+/* Settings, feedback records, aggregates and alerts. Aggregates and alerts
+ * follow every feedback write through hooks that run inside the same LMDB
+ * transaction as the record: trends first, then alerts (which may add
+ * alert ids to the record before it is written). */
+static int open_features(fb_server *srv, fb_err *err)
+{
+    int rc = fb_settings_open(&srv->settings, srv->store, err);
+    if (rc == FB_OK)
+        rc = fb_feedback_open(&srv->feedback, srv->store, err);
+    if (rc == FB_OK)
+        rc = fb_trends_open(&srv->trends, srv->store, NULL, err);
+    if (rc == FB_OK) {
+        fb_alerts_opts ao = {
+            .settings = fb_alerts_settings_provider,
+            .settings_ctx = srv->settings,
+            .nps = fb_alerts_nps_provider,
+            .nps_ctx = srv->trends,
+        };
+        rc = fb_alerts_open(&srv->alerts, srv->store, &ao, err);
+    }
+    if (rc == FB_OK)
+        rc = fb_feedback_add_hook(srv->feedback, fb_trends_hook, srv->trends, err);
+    if (rc == FB_OK)
+        rc = fb_feedback_add_hook(srv->feedback, fb_alerts_feedback_hook, srv->alerts, err);
+    return rc;
+}
+
 static int open_modules(fb_server *srv, const fb_config *cfg, fb_err *err)
 {
     int rc = open_core(srv, err);
     if (rc == FB_OK)
         rc = fb_text_open(&srv->text, lexicon_dir(cfg), err);
-    /* ==== feature modules: open here, in dependency order ====
-     * (integrator: the feature helpers' open calls go here, e.g.
-     *  if (rc == FB_OK) rc = fb_feedback_open(&srv->feedback, srv->store, srv->text, err);
-     *  if (rc == FB_OK) rc = fb_settings_open(&srv->settings, srv->store, err); ...) */
+    if (rc == FB_OK)
+        rc = open_features(srv, err);
     return rc;
 }
 
 /* The method tables served; a contract RPC no table has answers UNIMPLEMENTED. */
 static const fb_method *const method_tables[] = {
     fb_health_methods,
-    /* ==== feature tables (integrator: add each as its module lands) ====
-     * fb_ingest_methods, fb_keys_methods, fb_feedback_methods,
-     * fb_dash_methods, fb_alerts_methods, */
+    fb_ingest_methods,
+    fb_keys_methods,
+    fb_feedback_methods,
+    fb_dash_methods,
+    fb_alerts_methods,
     NULL,
 };
 

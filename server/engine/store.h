@@ -10,7 +10,9 @@
  *   reply sent from a done callback is always for durable data, and N
  *   concurrent writers cost one fsync, not N.
  * - A full map is grown (doubling, up to opts.max_map_bytes); beyond that the
- *   op fails with FB_EXHAUSTED. Never a crash or corruption.
+ *   op fails with FB_EXHAUSTED. Never a crash or corruption. (Growth waits
+ *   for this process's open transactions to end; if one stays open for 10 s
+ *   the op fails with FB_UNAVAILABLE instead of waiting for ever.)
  * - Reads use short read-only transactions from any thread.
  * - Every key of every table starts with the tenant's 4-byte big-endian id,
  *   so no cursor can walk into another tenant's data. Each module documents

@@ -79,6 +79,7 @@ int fb_lex_add_phrase(fb_lexicon *lx, const uint32_t *ids, size_t n, const char 
     p->n_words = (uint32_t)n;
     p->key = (uint32_t)key;
     p->head = ids[0];
+    p->second = n > 1 ? ids[1] : FB_LEX_NONE;
     memcpy(lx->words + lx->n_words, ids, n * sizeof *ids);
     lx->n_words += n;
     return 0;
@@ -88,11 +89,57 @@ static int phrase_cmp(const void *a, const void *b)
 {
     const fb_phrase *x = a, *y = b;
     if (x->head != y->head) return x->head < y->head ? -1 : 1;
+    if (x->second != y->second) return x->second < y->second ? -1 : 1;
     if (x->n_words != y->n_words) return x->n_words > y->n_words ? -1 : 1;
     return x->key < y->key ? -1 : (x->key > y->key);
 }
 
-/* Sorts phrases by head and length and points each head at its run. */
+static uint64_t bigram_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32 | b) + 1; }
+
+static size_t bigram_slot(uint64_t key, size_t mask)
+{
+    key *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(key >> 32) & mask;
+}
+
+/* Indexes runs of phrases sharing their first two words. -1 on OOM. */
+static int index_bigrams(fb_lexicon *lx)
+{
+    size_t slots = 16;
+    while (slots < lx->n_phrases * 2) slots *= 2;
+    lx->bg_key = calloc(slots, sizeof *lx->bg_key);
+    lx->bg_first = calloc(slots, sizeof *lx->bg_first);
+    lx->bg_count = calloc(slots, sizeof *lx->bg_count);
+    if (!lx->bg_key || !lx->bg_first || !lx->bg_count) return -1;
+    lx->bg_mask = slots - 1;
+    lx->bits = calloc(lx->stem_tab.count + 1, 1);
+    if (!lx->bits) return -1;
+    for (size_t i = 0; i < lx->n_phrases; i++) {
+        const fb_phrase *p = &lx->phrases[i];
+        int aspect = (p->ent.flags & FB_LEXF_ASPECT) != 0;
+        if (p->second == FB_LEX_NUM) lx->num_second = 1;
+        else lx->bits[p->second] |= BIT_SECOND;
+        if (p->head != FB_LEX_NUM) lx->bits[p->head] |= BIT_HEAD | (aspect ? BIT_ASPECT_HEAD : 0);
+        lx->n_aspect_phrases += aspect;
+    }
+    for (size_t i = 0; i < lx->n_phrases;) {
+        const fb_phrase *p = &lx->phrases[i];
+        size_t j = i;
+        while (j < lx->n_phrases && lx->phrases[j].head == p->head &&
+               lx->phrases[j].second == p->second) j++;
+        uint64_t key = bigram_key(p->head, p->second);
+        size_t s = bigram_slot(key, lx->bg_mask);
+        while (lx->bg_key[s]) s = (s + 1) & lx->bg_mask;
+        lx->bg_key[s] = key;
+        lx->bg_first[s] = (uint32_t)i;
+        lx->bg_count[s] = (uint32_t)(j - i);
+        i = j;
+    }
+    return 0;
+}
+
+/* Sorts phrases by head, second word and length and points each head at
+ * its run. */
 static void index_phrases(fb_lexicon *lx)
 {
     if (lx->n_phrases) qsort(lx->phrases, lx->n_phrases, sizeof *lx->phrases, phrase_cmp);
@@ -123,10 +170,12 @@ static void resolve_surface_stems(fb_lexicon *lx)
     }
 }
 
-void fb_lex_finish(fb_lexicon *lx)
+int fb_lex_finish(fb_lexicon *lx)
 {
     index_phrases(lx);
     resolve_surface_stems(lx);
+    fb_stemmer_clear(lx->stemmer);   /* entries cached while loading lack stem ids */
+    return index_bigrams(lx);
 }
 
 void fb_lexicon_free(fb_lexicon *lx)
@@ -137,11 +186,19 @@ void fb_lexicon_free(fb_lexicon *lx)
     fb_strtab_free(&lx->stem_tab);
     fb_strtab_free(&lx->phrase_text);
     free(lx->surf); free(lx->stems); free(lx->phrases); free(lx->words);
+    free(lx->bg_key); free(lx->bg_first); free(lx->bg_count); free(lx->bits);
     free(lx);
 }
 
 const char *fb_lexicon_lang(const fb_lexicon *lx) { return lx->lang; }
 fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx) { return lx->stemmer; }
+
+static uint32_t stem_id_of(const char *stem, size_t n, void *ctx)
+{
+    const fb_lexicon *lx = ctx;
+    int64_t sid = fb_strtab_find(&lx->stem_tab, stem, n);
+    return sid < 0 ? FB_LEX_NONE : (uint32_t)sid;
+}
 
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
                             const fb_lexent **surf)
@@ -153,10 +210,7 @@ uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
     }
     *surf = NULL;
     if (lx->stem_tab.count == 0) return FB_LEX_NONE;
-    char stem[4 * FB_STEM_MAX_WORD + 8];
-    size_t sn = fb_stem(lx->stemmer, w, n, stem, sizeof stem);
-    int64_t sid = fb_strtab_find(&lx->stem_tab, stem, sn);
-    return sid < 0 ? FB_LEX_NONE : (uint32_t)sid;
+    return fb_stem_tag(lx->stemmer, w, n, stem_id_of, (void *)lx);
 }
 
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n)
@@ -213,30 +267,51 @@ static int phrase_matches(const fb_lexicon *lx, const fb_phrase *p, const uint32
     return 1;
 }
 
-static const fb_phrase *longest_in(const fb_lexicon *lx, uint32_t first, uint32_t count,
+static const fb_phrase *longest_in(const fb_lexicon *lx, uint32_t a, uint32_t b,
                                    const uint32_t *ids, size_t n, size_t i, int mask)
 {
-    for (uint32_t k = 0; k < count; k++) {
-        const fb_phrase *p = &lx->phrases[first + k];
-        if ((p->ent.flags & mask) && phrase_matches(lx, p, ids, n, i)) return p;
+    uint64_t key = bigram_key(a, b);
+    for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg_key[s]; s = (s + 1) & lx->bg_mask) {
+        if (lx->bg_key[s] != key) continue;
+        for (uint32_t k = 0; k < lx->bg_count[s]; k++) {
+            const fb_phrase *p = &lx->phrases[lx->bg_first[s] + k];
+            if ((p->ent.flags & mask) && phrase_matches(lx, p, ids, n, i)) return p;
+        }
+        return NULL;
     }
     return NULL;
+}
+
+/* The literal and wildcard ids a token can match as a phrase word. */
+static size_t alternatives(const fb_lexicon *lx, uint32_t tok, int head, uint32_t out[2])
+{
+    size_t k = 0;
+    if (tok == FB_LEX_NONE) return 0;
+    if (tok != FB_LEX_NUM) {
+        uint32_t id = tok & ~FB_LEX_NUMBIT;
+        if (lx->bits[id] & (head ? BIT_HEAD : BIT_SECOND)) out[k++] = id;
+    }
+    if ((tok & FB_LEX_NUMBIT) && (head ? lx->num_count != 0 : lx->num_second)) out[k++] = FB_LEX_NUM;
+    return k;
 }
 
 const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
                                       size_t n, size_t i, int mask)
 {
-    uint32_t tok = ids[i];
-    if (tok == FB_LEX_NONE) return NULL;
+    if (i + 1 >= n || !lx->n_phrases) return NULL;
+    uint32_t t0 = ids[i];
+    if (mask == FB_LEXF_ASPECT && t0 < FB_LEX_NUMBIT && !(lx->bits[t0] & BIT_ASPECT_HEAD)) return NULL;
+    uint32_t heads[2], seconds[2];
+    size_t nh = alternatives(lx, ids[i], 1, heads);
+    if (!nh) return NULL;
+    size_t ns = alternatives(lx, ids[i + 1], 0, seconds);
+    if (!ns) return NULL;
     const fb_phrase *best = NULL;
-    if (tok != FB_LEX_NUM) {
-        const fb_lexent *e = &lx->stems[tok & ~FB_LEX_NUMBIT];
-        best = longest_in(lx, e->phr_first, e->phr_count, ids, n, i, mask);
-    }
-    if (tok & FB_LEX_NUMBIT) {
-        const fb_phrase *p = longest_in(lx, lx->num_first, lx->num_count, ids, n, i, mask);
-        if (p && (!best || p->n_words > best->n_words)) best = p;
-    }
+    for (size_t a = 0; a < nh; a++)
+        for (size_t b = 0; b < ns; b++) {
+            const fb_phrase *p = longest_in(lx, heads[a], seconds[b], ids, n, i, mask);
+            if (p && (!best || p->n_words > best->n_words)) best = p;
+        }
     return best;
 }
 
@@ -260,3 +335,5 @@ size_t fb_lexicon_count(const fb_lexicon *lx, int flag)
 }
 
 size_t fb_lexicon_phrases(const fb_lexicon *lx) { return lx->n_phrases; }
+
+int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx) { return lx->n_aspect_phrases > 0; }

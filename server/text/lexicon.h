@@ -58,7 +58,7 @@ typedef struct fb_phrase {
     fb_lexent ent;                /* what the phrase means */
     uint32_t words, n_words;      /* stem ids: fb_lexicon's word array */
     uint32_t key;                 /* phrase text, see fb_lexicon_phrase_text */
-    uint32_t head;                /* first word's id */
+    uint32_t head, second;        /* first and second word's ids */
 } fb_phrase;
 
 typedef struct fb_lexicon fb_lexicon;
@@ -107,5 +107,6 @@ int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n);
 /* Counts, for tests and diagnostics. */
 size_t fb_lexicon_count(const fb_lexicon *lx, int flag);
 size_t fb_lexicon_phrases(const fb_lexicon *lx);
+int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx);
 
 #endif

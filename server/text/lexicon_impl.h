@@ -6,6 +6,8 @@
 #include "lexicon.h"
 #include "strtab.h"
 
+enum { BIT_HEAD = 1, BIT_SECOND = 2, BIT_ASPECT_HEAD = 4 };
+
 struct fb_lexicon {
     char lang[8];
     fb_stemmer *stemmer;
@@ -17,6 +19,13 @@ struct fb_lexicon {
     uint32_t *words;              /* phrase word stem ids */
     size_t n_words, words_cap;
     uint32_t num_first, num_count;/* phrases that start with <num> */
+    /* (first, second word) -> run of phrases, longest first */
+    uint64_t *bg_key;             /* (w0 << 32 | w1) + 1, 0 = empty */
+    uint32_t *bg_first, *bg_count;
+    size_t bg_mask;
+    uint8_t *bits;                /* per stem id: BIT_HEAD, BIT_SECOND, BIT_ASPECT_HEAD */
+    int num_second;               /* <num> is the second word of some phrase */
+    size_t n_aspect_phrases;
 };
 
 /* The surface / stem entry of a folded word, created if new; NULL: OOM.
@@ -28,7 +37,8 @@ fb_lexent *fb_lex_stem_get(fb_lexicon *lx, const char *w, size_t n, uint32_t *id
 int fb_lex_add_phrase(fb_lexicon *lx, const uint32_t *ids, size_t n, const char *text,
                       const fb_lexent *meaning);
 
-/* Indexes phrases and precomputes surface stems; call after loading. */
-void fb_lex_finish(fb_lexicon *lx);
+/* Indexes phrases and precomputes surface stems; call after loading.
+ * Returns -1 if memory ran out. */
+int fb_lex_finish(fb_lexicon *lx);
 
 #endif

@@ -25,6 +25,7 @@ typedef struct term {
     char word[MAX_WORD_BYTES];                  /* the folded word (n == 1) */
     size_t word_len;
     int kind;                                   /* token kind (n == 1) */
+    int unmatchable;                            /* text could never produce it */
 } term;
 
 /* Appends the tokens of one space-separated part of a term. */
@@ -46,6 +47,15 @@ static int term_part(fb_lexicon *lx, const fb_lexline *line, const char *part,
         return fb_err_set(err, FB_INTERNAL, "%s:%u: out of memory", line->path, line->lineno);
     }
     int rc = FB_OK;
+    /* "a+" would load as "a" and fire on every "a": skip terms whose
+     * characters the tokenizer drops (hyphens and slashes only separate) */
+    size_t pos = 0;
+    for (size_t k = 0; k <= toks.n; k++) {
+        size_t end = k < toks.n ? toks.v[k].start : plen;
+        for (; pos < end; pos++)
+            if (part[pos] != '-' && part[pos] != '/') t->unmatchable = 1;
+        if (k < toks.n) pos = toks.v[k].end;
+    }
     for (size_t k = 0; k < toks.n && rc == FB_OK; k++) {
         const fb_token *tk = &toks.v[k];
         if (tk->kind == FB_TOK_PUNCT) continue;
@@ -82,7 +92,7 @@ static int parse_term(fb_lexicon *lx, const fb_lexline *line, const char *s, ter
         s += plen + (sp ? 1 : 0);
         if (sp && !*s) return fb_lexline_fail(line, err, "trailing space in term");
     }
-    if (t->n == 0) return fb_lexline_fail(line, err, "term has no word in it");
+    if (t->n == 0 && !t->unmatchable) return fb_lexline_fail(line, err, "term has no word in it");
     return FB_OK;
 }
 
@@ -117,6 +127,19 @@ static void meaning(fb_lexent *m, int flags)
     m->stem = FB_LEX_NONE;
 }
 
+/* Flags are comma-separated; the only one is `exact`. */
+static int parse_flags(const fb_lexline *line, int *exact, fb_err *err)
+{
+    const char *f = line->field[2];
+    while (*f) {
+        size_t n = strcspn(f, ",");
+        if (n == 5 && memcmp(f, "exact", 5) == 0) *exact = 1;
+        else return fb_lexline_fail(line, err, "unknown flag '%.*s' (known: exact)", (int)n, f);
+        f += n + (f[n] == ',');
+    }
+    return FB_OK;
+}
+
 static int on_valence(const fb_lexline *line, void *ctx, fb_err *err)
 {
     fb_lexicon *lx = ctx;
@@ -124,13 +147,10 @@ static int on_valence(const fb_lexline *line, void *ctx, fb_err *err)
     int exact = 0;
     int rc = fb_lexline_number(line, 1, -4.0, 4.0, &v, err);
     if (rc) return rc;
-    if (line->n_fields == 3) {
-        if (strcmp(line->field[2], "exact") != 0)
-            return fb_lexline_fail(line, err, "unknown flag '%s' (known: exact)", line->field[2]);
-        exact = 1;
-    }
+    if (line->n_fields == 3 && (rc = parse_flags(line, &exact, err))) return rc;
     term t;
     if ((rc = parse_term(lx, line, line->field[0], &t, err))) return rc;
+    if (t.unmatchable) return FB_OK;
     fb_lexent m;
     meaning(&m, FB_LEXF_VALENCE);
     m.valence = (float)v;
@@ -146,6 +166,7 @@ static int on_booster(const fb_lexline *line, void *ctx, fb_err *err)
     term t;
     int rc = fb_lexline_number(line, 1, -4.0, 4.0, &v, err);
     if (rc || (rc = parse_term(lx, line, line->field[0], &t, err))) return rc;
+    if (t.unmatchable) return FB_OK;
     fb_lexent m;
     meaning(&m, FB_LEXF_BOOSTER);
     m.booster = (float)v;
@@ -157,7 +178,7 @@ static int on_flag(const fb_lexline *line, fb_lexicon *lx, int flag, fb_err *err
     term t;
     int rc = parse_term(lx, line, line->field[0], &t, err);
     if (rc) return rc;
-    if (flag == FB_LEXF_STOPWORD && t.n > 1) return FB_OK;   /* stopwords are single words */
+    if (t.unmatchable || (flag == FB_LEXF_STOPWORD && t.n > 1)) return FB_OK;   /* stopwords are single words */
     fb_lexent m;
     meaning(&m, flag);
     return apply(lx, line, &t, &m, 0, err);
@@ -181,6 +202,7 @@ static int on_contrast(const fb_lexline *line, void *ctx, fb_err *err)
     int rc = fb_lexline_number(line, 1, 0.0, 4.0, &before, err);
     if (rc || (rc = fb_lexline_number(line, 2, 0.0, 4.0, &after, err))) return rc;
     if ((rc = parse_term(lx, line, line->field[0], &t, err))) return rc;
+    if (t.unmatchable) return FB_OK;
     fb_lexent m;
     meaning(&m, FB_LEXF_CONTRAST);
     m.before = (float)before;
@@ -200,7 +222,7 @@ static int on_aspect(const fb_lexline *line, void *ctx, fb_err *err)
                                line->field[0]);
     term t;
     int rc = parse_term(lx, line, line->field[1], &t, err);
-    if (rc) return rc;
+    if (rc || t.unmatchable) return rc;
     fb_lexent m;
     meaning(&m, FB_LEXF_ASPECT);
     m.aspect = (int8_t)a;
@@ -236,8 +258,8 @@ int fb_lexicon_load(fb_lexicon **out, const char *dir, const char *lang, fb_err 
         rc = fb_lexfile_read(path, kinds[k].min_f, kinds[k].max_f, kinds[k].fn, lx, err);
         if (rc == FB_NOT_FOUND) rc = FB_OK;     /* a missing file is an empty one */
     }
+    if (rc == FB_OK && fb_lex_finish(lx)) rc = fb_err_set(err, FB_INTERNAL, "lexicon: out of memory");
     if (rc) { fb_lexicon_free(lx); return rc; }
-    fb_lex_finish(lx);
     *out = lx;
     return FB_OK;
 }

@@ -13,8 +13,9 @@
  *    weakly than negated positives ("not bad" is mildly good, "not good" is
  *    plainly bad);
  *  - every contrast word in contrast.txt splits a clause and weights both
- *    sides; a sentence-initial subordinate ("Although X, Y") weights its
- *    own clause as the "before" side and the rest as "after";
+ *    sides; a sentence-initial subordinator (one whose "before" weight is
+ *    the larger, like "although") weights the clause it introduces with
+ *    "after" and the main clause that follows with "before";
  *  - questions damp (VADER amplifies), positives more than negatives;
  *  - a negated clause without any sentiment word in customer text is an
  *    unmet expectation ("still hasn't arrived", "nobody called back") and
@@ -34,6 +35,7 @@
 #define EXCL_MAX 4
 #define UNMET_VALUE -1.3f
 #define BOOST_WINDOW 3
+#define INTENSIFIER 0.5f     /* a positive adjective used as an intensifier */
 
 typedef struct walk {
     const fb_lexicon *lx;
@@ -43,8 +45,10 @@ typedef struct walk {
     int caps_diff;                  /* text mixes case: ALL-CAPS words stand out */
     uint32_t clause, extra, clause_start;
     uint32_t sent, sent_first;
-    int neg_active, neg_content;
+    int neg_active, neg_content, neg_has_valence;
     uint32_t neg_tok, neg_ntok, items_after_neg;
+    float neg_valence;                /* the negator's own valence, if any */
+    const char *neg_key;
     float boost;
     uint32_t boost_end;
     int has_boost;
@@ -97,10 +101,24 @@ static void resolve(walk *w)
             if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
         } else if (k->kind == FB_TOK_NUMBER) {
             w->s->ids[i] = fb_lexicon_number_id(w->lx, txt, k->norm_len);
+            w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);   /* "10/10" */
         } else if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
             w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);
         }
     }
+}
+
+/* A rating such as "8/10" or "2/5": valence from the ratio, 55% neutral. */
+static int rating_valence(const char *num, float *v)
+{
+    char *end;
+    double a = strtod(num, &end);
+    if (*end != '/') return 0;
+    double b = strtod(end + 1, &end);
+    if (*end || (b != 10 && b != 5 && b != 100) || a < 0 || a > b) return 0;
+    double r = (a / b - 0.55) * 8.0;
+    *v = (float)(r > 3.5 ? 3.5 : (r < -3.5 ? -3.5 : r));
+    return *v != 0.0f;
 }
 
 /* Valence of single token i; 1 if it has one. *key gets what matched. */
@@ -115,9 +133,10 @@ static int token_valence(const walk *w, size_t i, float *v, const char **key)
                                                           : fb_lexicon_stem_text(w->lx, w->s->ids[i]);
         return 1;
     }
-    if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
+    if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON || k->kind == FB_TOK_NUMBER) {
         *key = txt;
         if (surf && (surf->flags & FB_LEXF_VALENCE)) { *v = surf->valence; return 1; }
+        if (k->kind == FB_TOK_NUMBER) return rating_valence(txt, v);
         return w->el && fb_emojilex_valence(w->el, txt, k->norm_len, v);
     }
     return 0;
@@ -132,6 +151,12 @@ static int next_has_valence(const walk *w, size_t i)
     const char *key;
     const fb_lexent *e = w->s->surf[i];
     return token_valence(w, i, &v, &key) || (e && (e->flags & FB_LEXF_BOOSTER));
+}
+
+static int next_is_word(const walk *w, size_t i)
+{
+    return i < w->t->n && w->t->v[i].kind == FB_TOK_WORD &&
+           w->t->v[i].clause == w->t->v[i - 1].clause;
 }
 
 static void push_item(walk *w, uint32_t tok, uint32_t ntok, float v, const char *key,
@@ -150,8 +175,12 @@ static void push_item(walk *w, uint32_t tok, uint32_t ntok, float v, const char 
 
 static void end_clause(walk *w)
 {
-    if (w->neg_active && w->neg_content && w->items_after_neg == 0)
-        push_item(w, w->neg_tok, w->neg_ntok, UNMET_VALUE, "(unmet expectation)", FB_ITEM_UNMET, 1);
+    if (w->neg_active && w->items_after_neg == 0) {
+        if (w->neg_has_valence)     /* "the atmosphere is lacking" */
+            push_item(w, w->neg_tok, w->neg_ntok, w->neg_valence, w->neg_key, FB_ITEM_WORD, 0);
+        else if (w->neg_content)
+            push_item(w, w->neg_tok, w->neg_ntok, UNMET_VALUE, "(unmet expectation)", FB_ITEM_UNMET, 1);
+    }
     w->neg_active = w->neg_content = 0;
     w->has_boost = 0;
     w->boost = 0;
@@ -171,8 +200,9 @@ static void mark(walk *w, size_t i, size_t span)
 
 static float apply_word_rules(walk *w, size_t i, uint32_t span, float v)
 {
-    const fb_token *k = &w->t->v[i];
-    if (w->caps_diff && span == 1 && (k->flags & FB_TOKF_CAPS)) v += signf(v) * CAPS_INCR;
+    int caps = 0;
+    for (uint32_t m = 0; m < span; m++) caps |= w->t->v[i + m].flags & FB_TOKF_CAPS;
+    if (w->caps_diff && caps) v += signf(v) * CAPS_INCR;
     if (w->has_boost && i >= w->boost_end && i - w->boost_end < BOOST_WINDOW) {
         float decay = 1.0f - 0.05f * (float)(i - w->boost_end);
         float nv = v + signf(v) * w->boost * decay;
@@ -200,6 +230,20 @@ static void on_contrast(walk *w, size_t i, const fb_lexent *e)
     p->initial = i == w->sent_first;
 }
 
+/* "a great disappointment", "a real mess": a positive word right before a
+ * negative one intensifies it instead of cancelling it. */
+static float absorb_intensifier(walk *w, size_t i, float v)
+{
+    fb_scored *s = w->s;
+    if (v >= 0 || !s->n_items) return v;
+    fb_item *prev = &s->items[s->n_items - 1];
+    if (prev->tok + prev->ntok != i || prev->clause != w->clause || prev->base <= 0 ||
+        prev->kind != FB_ITEM_WORD || prev->negated)
+        return v;
+    s->n_items--;
+    return v - INTENSIFIER;
+}
+
 /* Handles the token(s) at i; returns how many were consumed. */
 static uint32_t step(walk *w, size_t i)
 {
@@ -214,8 +258,13 @@ static uint32_t step(walk *w, size_t i)
     if (flags & FB_LEXF_NEGATOR) {
         w->neg_active = 1; w->neg_content = 0; w->items_after_neg = 0;
         w->neg_tok = (uint32_t)i; w->neg_ntok = span;
+        w->neg_has_valence = (flags & FB_LEXF_VALENCE) && e->valence != 0.0f;
+        w->neg_valence = e->valence;
+        w->neg_key = p ? fb_lexicon_phrase_text(w->lx, p) : fb_token_text(w->t, &w->t->v[i]);
         return span;
     }
+    if ((flags & FB_LEXF_BOOSTER) && (flags & FB_LEXF_VALENCE) && !next_is_word(w, i + span))
+        return span;    /* "good too." — a booster/valence word needs a word after it */
     if ((flags & FB_LEXF_BOOSTER) && (!(flags & FB_LEXF_VALENCE) || next_has_valence(w, i + span))) {
         float b = e->booster;
         if (w->caps_diff && span == 1 && (w->t->v[i].flags & FB_TOKF_CAPS)) b += signf(b) * CAPS_INCR;
@@ -236,6 +285,7 @@ static uint32_t step(walk *w, size_t i)
     }
     int negated = w->neg_active;
     v = apply_word_rules(w, i, span, v);
+    v = absorb_intensifier(w, i, v);
     int kind = p ? FB_ITEM_PHRASE : (w->t->v[i].kind == FB_TOK_WORD ? FB_ITEM_WORD : FB_ITEM_EMOJI);
     push_item(w, (uint32_t)i, span, v, key, kind, negated);
     w->items_after_neg++;
@@ -291,9 +341,10 @@ static void apply_contrast(const fb_tokens *t, fb_scored *s)
     size_t n = s->n_items;
     for (size_t k = 0; k < s->n_pts; k++) {
         const fb_contrast *p = &s->pts[k];
-        if (p->initial && has_later_clause(t, s, p)) {
+        if (p->initial && p->before > p->after && has_later_clause(t, s, p)) {
+            /* "Although X, Y": X is what the word introduces, Y the main clause */
             for (size_t j = first_item_at(s, n, p->tok); j < n && s->items[j].sent == p->sent; j++)
-                s->items[j].value *= s->items[j].clause == p->clause ? p->before : p->after;
+                s->items[j].value *= s->items[j].clause == p->clause ? p->after : p->before;
             continue;
         }
         uint32_t prev = k ? s->pts[k - 1].tok : 0;

@@ -51,7 +51,8 @@ int fb_token_aspect(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s
 {
     *span = 1;
     if (t->v[i].kind != FB_TOK_WORD) return -1;
-    const fb_phrase *p = fb_lexicon_phrase_at(lx, s->ids, t->n, i, FB_LEXF_ASPECT);
+    const fb_phrase *p = fb_lexicon_has_aspect_phrases(lx)
+                             ? fb_lexicon_phrase_at(lx, s->ids, t->n, i, FB_LEXF_ASPECT) : NULL;
     if (p) { *span = p->n_words; return p->ent.aspect; }
     const fb_lexent *e = s->surf[i];
     if (e && (e->flags & FB_LEXF_ASPECT)) return e->aspect;

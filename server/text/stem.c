@@ -26,11 +26,13 @@
 #define CACHE_SLOTS 8192            /* power of two */
 #define SLOT_WORDS 8                /* payload: 64 bytes */
 #define SLOT_BYTES (SLOT_WORDS * 8)
+#define TAG_UNSET UINT64_MAX
 
 typedef struct slot {
     _Atomic uint32_t seq;
     uint32_t pad;
     _Atomic uint64_t hash;
+    _Atomic uint64_t tag;           /* caller's tag for the stem, TAG_UNSET if none */
     _Atomic uint64_t w[SLOT_WORDS]; /* [klen][slen][key][stem] */
 } slot;
 
@@ -78,17 +80,29 @@ void fb_stemmer_close(fb_stemmer *st)
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+        s += 8; n -= 8;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
     return h | 1;   /* never 0: 0 marks an empty slot */
 }
 
 /* Copies a slot consistently into buf; 0 if it was being written. */
-static int slot_read(slot *sl, uint64_t *hash, unsigned char *buf)
+static int slot_read(slot *sl, uint64_t *hash, uint64_t *tag, unsigned char *buf)
 {
     uint32_t s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
     if (s1 & 1) return 0;
     *hash = atomic_load_explicit(&sl->hash, memory_order_relaxed);
+    *tag = atomic_load_explicit(&sl->tag, memory_order_relaxed);
     for (int i = 0; i < SLOT_WORDS; i++) {
         uint64_t w = atomic_load_explicit(&sl->w[i], memory_order_relaxed);
         memcpy(buf + 8 * i, &w, 8);
@@ -97,7 +111,7 @@ static int slot_read(slot *sl, uint64_t *hash, unsigned char *buf)
     return atomic_load_explicit(&sl->seq, memory_order_relaxed) == s1;
 }
 
-static void slot_write(slot *sl, uint64_t hash, const unsigned char *buf)
+static void slot_write(slot *sl, uint64_t hash, uint64_t tag, const unsigned char *buf)
 {
     uint32_t s = atomic_load_explicit(&sl->seq, memory_order_relaxed);
     if ((s & 1) || !atomic_compare_exchange_strong_explicit(
@@ -105,6 +119,7 @@ static void slot_write(slot *sl, uint64_t hash, const unsigned char *buf)
         return;   /* another writer is here: skip caching */
     atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&sl->hash, hash, memory_order_relaxed);
+    atomic_store_explicit(&sl->tag, tag, memory_order_relaxed);
     for (int i = 0; i < SLOT_WORDS; i++) {
         uint64_t w;
         memcpy(&w, buf + 8 * i, 8);
@@ -141,29 +156,53 @@ static size_t run_snowball(fb_stemmer *st, const char *word, size_t len,
     return n;
 }
 
-size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
+/* The cache in front of Snowball: fills out (if cap) and *tag (if fn). */
+static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *out,
+                          size_t cap, fb_stem_tag_fn fn, void *ctx, uint32_t *tag)
 {
-    if (len == 0 || len > FB_STEM_MAX_WORD) return copy_out(word, len, out, cap);
     uint64_t h = hash_bytes(word, len);
     slot *sl = &st->cache[h & (CACHE_SLOTS - 1)];
     unsigned char buf[SLOT_BYTES];
-    uint64_t sh;
-    if (slot_read(sl, &sh, buf) && sh == h && buf[0] == len &&
+    uint64_t sh, stag;
+    if (slot_read(sl, &sh, &stag, buf) && sh == h && buf[0] == len &&
         memcmp(buf + 2, word, len) == 0) {
-        return copy_out((const char *)buf + 2 + len, buf[1], out, cap);
+        const char *stem = (const char *)buf + 2 + len;
+        if (fn) *tag = stag != TAG_UNSET ? (uint32_t)stag : fn(stem, buf[1], ctx);
+        return cap ? copy_out(stem, buf[1], out, cap) : buf[1];
     }
     atomic_fetch_add_explicit(&st->runs, 1, memory_order_relaxed);
     char tmp[4 * FB_STEM_MAX_WORD + 1];
     size_t n = run_snowball(st, word, len, tmp, sizeof tmp);
+    uint64_t t = TAG_UNSET;
+    if (fn) *tag = (uint32_t)(t = fn(tmp, n, ctx));
     if (2 + len + n <= SLOT_BYTES) {
         memset(buf, 0, sizeof buf);
         buf[0] = (unsigned char)len;
         buf[1] = (unsigned char)n;
         memcpy(buf + 2, word, len);
         memcpy(buf + 2 + len, tmp, n);
-        slot_write(sl, h, buf);
+        slot_write(sl, h, t, buf);
     }
-    return copy_out(tmp, n, out, cap);
+    return cap ? copy_out(tmp, n, out, cap) : n;
+}
+
+size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
+{
+    if (len == 0 || len > FB_STEM_MAX_WORD) return copy_out(word, len, out, cap);
+    return stem_cached(st, word, len, out, cap, NULL, NULL, NULL);
+}
+
+uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx)
+{
+    if (len == 0 || len > FB_STEM_MAX_WORD) return fn(word, len, ctx);
+    uint32_t tag = 0;
+    stem_cached(st, word, len, NULL, 0, fn, ctx, &tag);
+    return tag;
+}
+
+void fb_stemmer_clear(fb_stemmer *st)
+{
+    memset(st->cache, 0, CACHE_SLOTS * sizeof(slot));
 }
 
 size_t fb_stemmer_runs(const fb_stemmer *st)

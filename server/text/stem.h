@@ -13,6 +13,7 @@
 #define FB_STEM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -30,6 +31,16 @@ void fb_stemmer_close(fb_stemmer *st);
  * the stem's length. Safe to call from many threads at once. If the pool
  * cannot allocate, the word is returned unchanged. */
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap);
+
+/* Like fb_stem, but returns a caller-defined 32-bit tag of the stem (the
+ * lexicon uses its stem id), computed by fn on a cache miss and cached
+ * with the stem, so a hit costs one probe. fn must be a pure function of
+ * the stem while the cache is in use; call fb_stemmer_clear if it changes. */
+typedef uint32_t (*fb_stem_tag_fn)(const char *stem, size_t n, void *ctx);
+uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx);
+
+/* Empties the cache. Not thread-safe: only while nobody else uses st. */
+void fb_stemmer_clear(fb_stemmer *st);
 
 /* Number of words actually run through Snowball since open (cache misses;
  * approximate under concurrency). */

@@ -224,25 +224,28 @@ static int emit_emoticon(scan *sc, size_t n)
 
 /* ---- words and numbers --------------------------------------------------- */
 
+static int ascii_word_byte(unsigned char b)
+{
+    return (b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z');
+}
+
 /* A word continues over letters, digits, marks and inner apostrophes. */
-static size_t word_extent(const scan *sc, uint32_t *ncp)
+static size_t word_extent(const scan *sc)
 {
     size_t j = sc->i, n;
-    uint32_t k = 0, prev = 0;
+    uint32_t prev = 0;
     while (j < sc->len) {
+        unsigned char b = (unsigned char)sc->s[j];
+        if (b < 0x80 && ascii_word_byte(b)) { j++; prev = b; continue; }   /* fast path */
         uint32_t c = peek(sc, j, &n);
-        if (fb_utf8_is_letter(c) || fb_utf8_is_mark(c) || (c >= '0' && c <= '9')) {
-            j += n; k++; prev = c;
-            continue;
-        }
+        if (fb_utf8_is_letter(c) || fb_utf8_is_mark(c)) { j += n; prev = c; continue; }
         if (is_apostrophe(c) && fb_utf8_is_letter(prev)) {
             size_t n2;
             uint32_t c2 = peek(sc, j + n, &n2);
-            if (fb_utf8_is_letter(c2)) { j += n; k++; prev = c; continue; }
+            if (fb_utf8_is_letter(c2)) { j += n; prev = c; continue; }
         }
         break;
     }
-    *ncp = k;
     return j - sc->i;
 }
 
@@ -256,8 +259,7 @@ static int is_lower_cased(uint32_t c)
 
 static int emit_word(scan *sc, int hashtag)
 {
-    uint32_t ncp;
-    size_t n = word_extent(sc, &ncp);
+    size_t n = word_extent(sc);
     size_t start = sc->i;
     /* "XD" / "xD" / "XP" are emoticons, not words */
     if (n == 2 && (sc->s[start] == 'X' || sc->s[start] == 'x') &&
@@ -268,6 +270,14 @@ static int emit_word(scan *sc, int hashtag)
     char *out = sc->t->norm + sc->t->norm_len;
     size_t o = 0, upper = 0, lower = 0;
     while (sc->i < start + n) {
+        unsigned char b = (unsigned char)sc->s[sc->i];
+        if (b < 0x80) {                         /* fast path: ASCII */
+            if (b >= 'A' && b <= 'Z') { upper++; b += 32; }
+            else if (b >= 'a' && b <= 'z') lower++;
+            out[o++] = (char)b;
+            sc->i++; sc->cpi++; sc->last_cp = b;
+            continue;
+        }
         size_t m;
         uint32_t c = peek(sc, sc->i, &m);
         uint32_t f = fb_utf8_fold(c);
@@ -289,7 +299,7 @@ static int emit_number(scan *sc)
     while (j < sc->len) {
         char c = sc->s[j];
         if (c >= '0' && c <= '9') { j++; continue; }
-        if ((c == '.' || c == ',' || c == ':') && j + 1 < sc->len &&
+        if ((c == '.' || c == ',' || c == ':' || c == '/') && j + 1 < sc->len &&
             sc->s[j + 1] >= '0' && sc->s[j + 1] <= '9') { j += 2; continue; }
         break;
     }
@@ -409,6 +419,17 @@ static int is_line_break(uint32_t c)
     return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029;
 }
 
+static int may_start_emoticon(uint32_t c)
+{
+    switch (c) {
+    case ':': case ';': case '=': case '<': case '>': case '^': case '-':
+    case 'T': case 'O': case 'o':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int step(scan *sc)
 {
     size_t n;
@@ -422,7 +443,7 @@ static int step(scan *sc)
         return 0;
     }
     if (skip_url_or_mention(sc, c)) return 0;
-    size_t emo = (c < 0x80 && strchr(":;=<>^-TOo", (int)c) && c) ? match_emoticon(sc) : 0;
+    size_t emo = may_start_emoticon(c) ? match_emoticon(sc) : 0;
     if (emo) return emit_emoticon(sc, emo);
     if (c == '#' && sc->i + 1 < sc->len) {
         size_t n2;

@@ -1,7 +1,7 @@
 /* tokenize.h — UTF-8 aware tokenizer for customer feedback text.
  *
  * Produces, in order: words (lower-cased and apostrophe-folded, with an
- * ALL-CAPS flag), numbers, ASCII emoticons (":)", ":-(", "<3", ":/", ":D"),
+ * ALL-CAPS flag), numbers ("40", "12.50", "10:30", ratings like "8/10"), ASCII emoticons (":)", ":-(", "<3", ":/", ":D"),
  * emoji clusters (base + variation selectors, skin tones and ZWJ-joined
  * parts as ONE token; a regional-indicator pair is one flag) and punctuation
  * runs ("!!!", "?!", ",", "..."). URLs, @mentions and HTML entities are

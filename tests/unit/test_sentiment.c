@@ -1,0 +1,348 @@
+/* test_sentiment.c — every scoring rule pinned with small sentences, run
+ * against the real lexicons (lexicons/, via FB_LEXICON_DIR). */
+#include <math.h>
+#include <pthread.h>
+
+#include "fbtest.h"
+#include "text/sentiment.h"
+
+static fb_textengine *te;
+
+static void setup(void)
+{
+    fb_err err = { 0 };
+    ck_assert_msg(fb_text_open(&te, NULL, &err) == FB_OK, "%s", err.msg);
+}
+
+static void teardown(void) { fb_text_close(te); }
+
+static double score(const char *text)
+{
+    fb_sentiment s;
+    fb_err err = { 0 };
+    ck_assert_int_eq(fb_sentiment_analyze(te, text, strlen(text), "en", NULL, 0, &s, &err), FB_OK);
+    double c = s.compound;
+    ck_assert(c >= -1.0 && c <= 1.0);
+    fb_sentiment_free(&s);
+    return c;
+}
+
+static fb_label label(const char *text)
+{
+    fb_sentiment s;
+    fb_err err = { 0 };
+    ck_assert_int_eq(fb_sentiment_analyze(te, text, strlen(text), "en", NULL, 0, &s, &err), FB_OK);
+    fb_label l = s.label;
+    fb_sentiment_free(&s);
+    return l;
+}
+
+#define NEG(t) ck_assert_msg(score(t) <= -0.05, "expected negative: '%s' = %.3f", t, score(t))
+#define POS(t) ck_assert_msg(score(t) >= 0.05, "expected positive: '%s' = %.3f", t, score(t))
+#define LESS(a, b) ck_assert_msg(score(a) < score(b), "expected '%s' (%.3f) < '%s' (%.3f)", \
+                                 a, score(a), b, score(b))
+
+START_TEST(negation_to_the_clause_boundary)
+{
+    NEG("The food was not good.");
+    POS("The food was not bad.");
+    POS("No complaints.");
+    POS("Nothing to worry about.");
+    POS("I was never disappointed.");
+    ck_assert(score("It was not the worst meal.") >= 0);
+    NEG("I don't like the new menu.");
+    NEG("Didn't enjoy it at all.");
+    /* scope ends at the clause: "great" is not negated */
+    POS("Not cheap, but the food is great.");
+    LESS("The staff were not friendly", "The staff were friendly");
+}
+END_TEST
+
+START_TEST(contrast_clause_after_but_dominates)
+{
+    const char *t = "Great food but rude staff.";
+    ck_assert(score(t) < 0 || label(t) == FB_LABEL_MIXED);
+    NEG("The room was nice, but the service was terrible.");
+    POS("The service was slow, but the food was excellent.");
+    NEG("Although the food was great, the staff were rude.");
+    NEG("The view is lovely, however the rooms are dirty.");
+}
+END_TEST
+
+START_TEST(boosters_and_dampeners)
+{
+    LESS("It was good.", "It was very good.");
+    LESS("It was extremely bad.", "It was bad.");
+    LESS("It was slightly good.", "It was good.");
+}
+END_TEST
+
+START_TEST(caps_and_exclamation_emphasis)
+{
+    LESS("It was good.", "It was GOOD.");
+    LESS("The service was TERRIBLE.", "The service was terrible.");
+    LESS("The food was good.", "The food was good!!!");
+    LESS("Awful service!!!", "Awful service.");
+}
+END_TEST
+
+START_TEST(questions_are_damped)
+{
+    LESS("Is the food good?", "The food is good.");
+    NEG("Why is my order always late?");
+}
+END_TEST
+
+START_TEST(idioms_and_phrases)
+{
+    NEG("What a waste of money.");
+    NEG("It stopped working after a week.");
+    NEG("I am fed up with this company.");
+    POS("The desserts are to die for.");
+    NEG("Never again.");
+    NEG("My soup came back cold.");
+    POS("No problem at all, thanks.");
+}
+END_TEST
+
+START_TEST(factual_complaints)
+{
+    NEG("We waited 40 minutes for a table.");
+    NEG("My package still hasn't arrived.");
+    NEG("I had to call three times.");
+    NEG("The app keeps crashing.");
+    NEG("Nobody called me back.");
+}
+END_TEST
+
+START_TEST(emoji_and_emoticons)
+{
+    POS("Dinner tonight 👍");
+    NEG("Dinner tonight 😡");
+    POS("Loved it ❤️");
+    NEG("ok :(");
+    POS("ok :)");
+    /* a ZWJ sequence is one token; an unlisted one falls back to its base */
+    double z = score("👨‍👩‍👧 at the park");
+    ck_assert(z >= -1 && z <= 1);
+}
+END_TEST
+
+START_TEST(stemming_matches_inflections)
+{
+    NEG("I was disappointed.");
+    NEG("Disappointing.");
+    NEG("It disappoints.");
+    NEG("A total disappointment.");
+}
+END_TEST
+
+START_TEST(labels_and_bands)
+{
+    ck_assert_int_eq(label("Absolutely amazing, the best meal ever!"), FB_LABEL_VERY_POSITIVE);
+    ck_assert_int_eq(label("Horrible, rude and dirty. The worst!"), FB_LABEL_VERY_NEGATIVE);
+    ck_assert_int_eq(label("The table is by the window."), FB_LABEL_NEUTRAL);
+    ck_assert_int_eq(label("The food was amazing and delicious but the staff were rude and "
+                           "the room was filthy."), FB_LABEL_MIXED);
+    fb_sentiment s;
+    fb_err err;
+    ck_assert_int_eq(fb_sentiment_analyze(te, "", 0, "en", NULL, 0, &s, &err), FB_OK);
+    ck_assert_int_eq(s.label, FB_LABEL_NEUTRAL);
+    ck_assert(s.compound == 0 && s.neutral == 1);
+    fb_sentiment_free(&s);
+    ck_assert_int_eq(fb_sentiment_analyze(te, "good", 4, "xx", NULL, 0, &s, &err), FB_INVALID);
+    ck_assert(strstr(err.msg, "lang"));
+    ck_assert_str_eq(fb_label_name(FB_LABEL_MIXED), "MIXED");
+}
+END_TEST
+
+START_TEST(shares_sum_to_one)
+{
+    fb_sentiment s;
+    fb_err err;
+    const char *t = "The staff were friendly but the room was dirty and small.";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
+    ck_assert(fabs(s.positive + s.negative + s.neutral - 1.0) < 1e-9);
+    ck_assert(s.positive > 0 && s.negative > 0);
+    ck_assert_str_eq(s.language, "en");
+    fb_sentiment_free(&s);
+}
+END_TEST
+
+START_TEST(explain_gives_code_point_spans)
+{
+    fb_sentiment s;
+    fb_err err;
+    const char *t = "Café crème: not good 😡 ok";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, FB_SENT_EXPLAIN, &s, &err), FB_OK);
+    ck_assert_uint_ge(s.n_contributions, 2);
+    int saw_good = 0, saw_emoji = 0;
+    double sum = 0;
+    for (size_t i = 0; i < s.n_contributions; i++) {
+        const fb_contribution *c = &s.contributions[i];
+        sum += c->value;
+        if (strcmp(c->token, "not good") == 0) {      /* a phrase of the lexicon */
+            saw_good = 1;
+            ck_assert_uint_eq(c->start, 12);
+            ck_assert_uint_eq(c->end, 20);
+            ck_assert(c->value < 0);
+        }
+        if (strcmp(c->token, "😡") == 0) {
+            saw_emoji = 1;
+            ck_assert_uint_eq(c->start, 21);
+            ck_assert_uint_eq(c->end, 22);
+        }
+    }
+    ck_assert(saw_good && saw_emoji);
+    ck_assert(sum < 0);
+    fb_sentiment_free(&s);
+    /* a phrase contributes once, with its whole span and its key */
+    t = "It was a waste of money";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, FB_SENT_EXPLAIN, &s, &err), FB_OK);
+    ck_assert_uint_eq(s.n_contributions, 1);
+    ck_assert_str_eq(s.contributions[0].token, "waste of money");
+    ck_assert_str_eq(s.contributions[0].stem, "waste of money");
+    ck_assert_uint_eq(s.contributions[0].start, 9);
+    ck_assert_uint_eq(s.contributions[0].end, 23);
+    fb_sentiment_free(&s);
+}
+END_TEST
+
+static const fb_aspect_score *aspect(const fb_sentiment *s, const char *name)
+{
+    for (size_t i = 0; i < s->n_aspects; i++)
+        if (strcmp(s->aspects[i].aspect, name) == 0) return &s->aspects[i];
+    return NULL;
+}
+
+START_TEST(aspects_per_opinionated_clause)
+{
+    fb_sentiment s;
+    fb_err err;
+    const char *t = "The pizza was delicious, but the waiter was rude. Prices are fair.";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
+    const fb_aspect_score *food = aspect(&s, "food"), *staff = aspect(&s, "staff");
+    ck_assert_ptr_nonnull(food);
+    ck_assert_ptr_nonnull(staff);
+    ck_assert(food->compound > 0);
+    ck_assert(staff->compound < 0);
+    ck_assert_uint_eq(food->n_spans, 1);
+    ck_assert_uint_eq(food->spans[0][0], 0);     /* "The pizza was delicious" */
+    ck_assert_uint_eq(food->spans[0][1], 23);
+    const fb_aspect_score *price = aspect(&s, "price");
+    ck_assert(price && price->compound > 0);
+    fb_sentiment_free(&s);
+    /* a clause that only names an aspect lends it to the opinion that follows */
+    t = "The service, however, was awful.";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
+    ck_assert(aspect(&s, "service") && aspect(&s, "service")->compound < 0);
+    fb_sentiment_free(&s);
+    /* no opinion, no aspect score */
+    t = "We ordered pizza.";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
+    ck_assert_uint_eq(s.n_aspects, 0);
+    fb_sentiment_free(&s);
+}
+END_TEST
+
+START_TEST(terms_are_distinct_content_stems)
+{
+    fb_sentiment s;
+    fb_err err;
+    const char *t = "The pizzas were cold and the pizza was late; the Pizza!";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, FB_SENT_TERMS, &s, &err), FB_OK);
+    int pizza = 0;
+    for (size_t i = 0; i < s.n_terms; i++) {
+        ck_assert_str_ne(s.terms[i].stem, "the");
+        ck_assert_str_ne(s.terms[i].stem, "and");
+        if (strcmp(s.terms[i].stem, "pizza") == 0) {
+            pizza++;
+            ck_assert_str_eq(s.terms[i].surface, "pizzas");
+            ck_assert_str_eq(s.terms[i].aspect, "food");
+        }
+    }
+    ck_assert_int_eq(pizza, 1);
+    fb_sentiment_free(&s);
+}
+END_TEST
+
+START_TEST(robust_on_pathological_text)
+{
+    const char *units[] = { "😡", "a\xCC\x81", "x", "👨‍👩‍👧", "not ", "but ", "!?" };
+    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
+        size_t n = strlen(units[u]), reps = 8192 / n;
+        char *s = malloc(n * reps + 1);
+        for (size_t i = 0; i < reps; i++) memcpy(s + i * n, units[u], n);
+        fb_sentiment r;
+        fb_err err;
+        ck_assert_int_eq(fb_sentiment_analyze(te, s, n * reps, "en", NULL,
+                                              FB_SENT_EXPLAIN | FB_SENT_TERMS, &r, &err), FB_OK);
+        ck_assert(r.compound >= -1 && r.compound <= 1);
+        fb_sentiment_free(&r);
+        free(s);
+    }
+}
+END_TEST
+
+static const char *mt_texts[] = {
+    "Great food but rude staff.", "Still hasn't arrived!!!", "not bad at all 👍",
+    "The pizza was cold and the waiter ignored us.", "Loved every minute of it",
+};
+
+static void *mt_worker(void *arg)
+{
+    const double *expect = arg;
+    for (int r = 0; r < 3000; r++) {
+        int i = r % 5;
+        fb_sentiment s;
+        fb_err err;
+        if (fb_sentiment_analyze(te, mt_texts[i], strlen(mt_texts[i]), NULL, NULL,
+                                 FB_SENT_TERMS, &s, &err) != FB_OK) return (void *)1;
+        int same = s.compound == expect[i];
+        fb_sentiment_free(&s);
+        if (!same) return (void *)1;
+    }
+    return NULL;
+}
+
+START_TEST(threads_get_the_same_scores)
+{
+    double expect[5];
+    for (int i = 0; i < 5; i++) expect[i] = score(mt_texts[i]);
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, mt_worker, expect);
+    for (int i = 0; i < 4; i++) {
+        void *rc;
+        pthread_join(th[i], &rc);
+        ck_assert_ptr_null(rc);
+    }
+}
+END_TEST
+
+static Suite *sentiment_suite(void)
+{
+    Suite *s = suite_create("sentiment");
+    TCase *tc = tcase_create("rules");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, negation_to_the_clause_boundary);
+    tcase_add_test(tc, contrast_clause_after_but_dominates);
+    tcase_add_test(tc, boosters_and_dampeners);
+    tcase_add_test(tc, caps_and_exclamation_emphasis);
+    tcase_add_test(tc, questions_are_damped);
+    tcase_add_test(tc, idioms_and_phrases);
+    tcase_add_test(tc, factual_complaints);
+    tcase_add_test(tc, emoji_and_emoticons);
+    tcase_add_test(tc, stemming_matches_inflections);
+    tcase_add_test(tc, labels_and_bands);
+    tcase_add_test(tc, shares_sum_to_one);
+    tcase_add_test(tc, explain_gives_code_point_spans);
+    tcase_add_test(tc, aspects_per_opinionated_clause);
+    tcase_add_test(tc, terms_are_distinct_content_stems);
+    tcase_add_test(tc, robust_on_pathological_text);
+    tcase_add_test(tc, threads_get_the_same_scores);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+FB_TEST_MAIN(sentiment_suite)
