@@ -107,10 +107,8 @@ static int index_bigrams(fb_lexicon *lx)
 {
     size_t slots = 16;
     while (slots < lx->n_phrases * 2) slots *= 2;
-    lx->bg_key = calloc(slots, sizeof *lx->bg_key);
-    lx->bg_first = calloc(slots, sizeof *lx->bg_first);
-    lx->bg_count = calloc(slots, sizeof *lx->bg_count);
-    if (!lx->bg_key || !lx->bg_first || !lx->bg_count) return -1;
+    lx->bg = calloc(slots, sizeof *lx->bg);
+    if (!lx->bg) return -1;
     lx->bg_mask = slots - 1;
     lx->bits = calloc(lx->stem_tab.count + 1, 1);
     if (!lx->bits) return -1;
@@ -129,10 +127,8 @@ static int index_bigrams(fb_lexicon *lx)
                lx->phrases[j].second == p->second) j++;
         uint64_t key = bigram_key(p->head, p->second);
         size_t s = bigram_slot(key, lx->bg_mask);
-        while (lx->bg_key[s]) s = (s + 1) & lx->bg_mask;
-        lx->bg_key[s] = key;
-        lx->bg_first[s] = (uint32_t)i;
-        lx->bg_count[s] = (uint32_t)(j - i);
+        while (lx->bg[s].key) s = (s + 1) & lx->bg_mask;
+        lx->bg[s] = (struct bigram){ key, (uint32_t)i, (uint32_t)(j - i) };
         i = j;
     }
     return 0;
@@ -186,7 +182,7 @@ void fb_lexicon_free(fb_lexicon *lx)
     fb_strtab_free(&lx->stem_tab);
     fb_strtab_free(&lx->phrase_text);
     free(lx->surf); free(lx->stems); free(lx->phrases); free(lx->words);
-    free(lx->bg_key); free(lx->bg_first); free(lx->bg_count); free(lx->bits);
+    free(lx->bg); free(lx->bits);
     free(lx);
 }
 
@@ -271,10 +267,10 @@ static const fb_phrase *longest_in(const fb_lexicon *lx, uint32_t a, uint32_t b,
                                    const uint32_t *ids, size_t n, size_t i, int mask)
 {
     uint64_t key = bigram_key(a, b);
-    for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg_key[s]; s = (s + 1) & lx->bg_mask) {
-        if (lx->bg_key[s] != key) continue;
-        for (uint32_t k = 0; k < lx->bg_count[s]; k++) {
-            const fb_phrase *p = &lx->phrases[lx->bg_first[s] + k];
+    for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg[s].key; s = (s + 1) & lx->bg_mask) {
+        if (lx->bg[s].key != key) continue;
+        for (uint32_t k = 0; k < lx->bg[s].count; k++) {
+            const fb_phrase *p = &lx->phrases[lx->bg[s].first + k];
             if ((p->ent.flags & mask) && phrase_matches(lx, p, ids, n, i)) return p;
         }
         return NULL;
@@ -337,3 +333,8 @@ size_t fb_lexicon_count(const fb_lexicon *lx, int flag)
 size_t fb_lexicon_phrases(const fb_lexicon *lx) { return lx->n_phrases; }
 
 int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx) { return lx->n_aspect_phrases > 0; }
+
+int fb_lexicon_may_start_aspect(const fb_lexicon *lx, uint32_t id)
+{
+    return id < FB_LEX_NUMBIT && lx->bits && (lx->bits[id] & BIT_ASPECT_HEAD);
+}

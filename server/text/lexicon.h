@@ -108,5 +108,7 @@ int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n);
 size_t fb_lexicon_count(const fb_lexicon *lx, int flag);
 size_t fb_lexicon_phrases(const fb_lexicon *lx);
 int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx);
+/* 1 if some aspect phrase starts with stem id. */
+int fb_lexicon_may_start_aspect(const fb_lexicon *lx, uint32_t id);
 
 #endif

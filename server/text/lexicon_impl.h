@@ -20,8 +20,7 @@ struct fb_lexicon {
     size_t n_words, words_cap;
     uint32_t num_first, num_count;/* phrases that start with <num> */
     /* (first, second word) -> run of phrases, longest first */
-    uint64_t *bg_key;             /* (w0 << 32 | w1) + 1, 0 = empty */
-    uint32_t *bg_first, *bg_count;
+    struct bigram { uint64_t key; uint32_t first, count; } *bg;   /* key 0 = empty */
     size_t bg_mask;
     uint8_t *bits;                /* per stem id: BIT_HEAD, BIT_SECOND, BIT_ASPECT_HEAD */
     int num_second;               /* <num> is the second word of some phrase */

@@ -67,10 +67,10 @@ static int setup(fb_scored *s, size_t n)
     memset(s, 0, offsetof(fb_scored, items_buf));
     if (n <= FB_SCORE_STACK_TOKENS) {
         s->items = s->items_buf; s->ids = s->ids_buf; s->surf = s->surf_buf;
-        s->clause = s->clause_buf; s->pts = s->pts_buf;
+        s->clause = s->clause_buf; s->pts = s->pts_buf; s->aspect = s->aspect_buf;
         return 0;
     }
-    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 2 + sizeof(fb_lexent *) + sizeof(fb_contrast);
+    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 2 + sizeof(fb_lexent *) + sizeof(fb_contrast) + 1;
     char *h = malloc(n * per);
     if (!h) return -1;
     s->heap = h;
@@ -78,7 +78,8 @@ static int setup(fb_scored *s, size_t n)
     s->pts = (fb_contrast *)h;                     h += n * sizeof(fb_contrast);
     s->surf = (const fb_lexent **)h;               h += n * sizeof(fb_lexent *);
     s->ids = (uint32_t *)h;                        h += n * sizeof(uint32_t);
-    s->clause = (uint32_t *)h;
+    s->clause = (uint32_t *)h;                     h += n * sizeof(uint32_t);
+    s->aspect = (uint8_t *)h;
     return 0;
 }
 
@@ -86,6 +87,21 @@ void fb_scored_free(fb_scored *s)
 {
     free(s->heap);
     s->heap = NULL;
+}
+
+static void word_aspect(walk *w, size_t i)
+{
+    const fb_lexent *e = w->s->surf[i];
+    uint32_t id = w->s->ids[i];
+    int8_t a = -1;
+    if (e && (e->flags & FB_LEXF_ASPECT)) a = e->aspect;
+    else if (id < FB_LEX_NUMBIT) {
+        e = fb_lexicon_stem_entry(w->lx, id);
+        if (e->flags & FB_LEXF_ASPECT) a = e->aspect;
+    }
+    int head = id < FB_LEX_NUMBIT && fb_lexicon_may_start_aspect(w->lx, id);
+    w->s->aspect[i] = (uint8_t)((a + 1) | (head ? FB_ASPECT_HEAD : 0));
+    if (a >= 0 || head) w->s->any_aspect = 1;
 }
 
 static void resolve(walk *w)
@@ -96,9 +112,11 @@ static void resolve(walk *w)
         const char *txt = fb_token_text(t, k);
         w->s->surf[i] = NULL;
         w->s->ids[i] = FB_LEX_NONE;
+        w->s->aspect[i] = 0;
         if (k->kind == FB_TOK_WORD) {
             w->s->ids[i] = fb_lexicon_resolve(w->lx, txt, k->norm_len, &w->s->surf[i]);
             if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
+            word_aspect(w, i);
         } else if (k->kind == FB_TOK_NUMBER) {
             w->s->ids[i] = fb_lexicon_number_id(w->lx, txt, k->norm_len);
             w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);   /* "10/10" */

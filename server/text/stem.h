@@ -4,7 +4,7 @@
  * each fb_stemmer owns a small pool of them, each behind its own mutex; a
  * caller checks one out per word. In front of the pool sits a fixed-size,
  * lock-free cache (seqlock slots) from word to stem, so hot words are
- * stemmed once; its memory is fixed at open (about 640 KiB, touched lazily).
+ * stemmed once; its memory is fixed at open (about 1.2 MiB, touched lazily).
  *
  * Words are expected case-folded (see fb_utf8_fold). Words longer than
  * FB_STEM_MAX_WORD bytes are not stemmed (returned as they are, truncated to
@@ -32,10 +32,12 @@ void fb_stemmer_close(fb_stemmer *st);
  * cannot allocate, the word is returned unchanged. */
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap);
 
-/* Like fb_stem, but returns a caller-defined 32-bit tag of the stem (the
- * lexicon uses its stem id), computed by fn on a cache miss and cached
- * with the stem, so a hit costs one probe. fn must be a pure function of
- * the stem while the cache is in use; call fb_stemmer_clear if it changes. */
+/* Returns a caller-defined tag of the word's stem (the lexicon uses its
+ * stem id), computed by fn(stem) on a miss and cached in a second, compact
+ * table (8 bytes a slot, 512 KiB), so a hit costs one atomic load. Tags
+ * below 2^24 - 1 and UINT32_MAX are cached; others are recomputed. fn must
+ * be a pure function of the stem while the cache is in use (call
+ * fb_stemmer_clear if it changes). */
 typedef uint32_t (*fb_stem_tag_fn)(const char *stem, size_t n, void *ctx);
 uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx);
 

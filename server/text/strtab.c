@@ -32,25 +32,34 @@ void fb_strtab_init(fb_strtab *t) { memset(t, 0, sizeof *t); }
 
 void fb_strtab_free(fb_strtab *t)
 {
-    free(t->slots); free(t->hashes); free(t->key_off); free(t->key_len); free(t->arena);
+    free(t->slots); free(t->key_off); free(t->key_len); free(t->arena);
     memset(t, 0, sizeof *t);
 }
 
 static int rehash(fb_strtab *t, size_t nslots)
 {
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    uint32_t *hashes = calloc(nslots, sizeof *hashes);
-    if (!slots || !hashes) { free(slots); free(hashes); return -1; }
+    fb_strslot *slots = calloc(nslots, sizeof *slots);
+    if (!slots) return -1;
     for (size_t i = 0; t->mask && i <= t->mask; i++) {
-        if (!t->slots[i]) continue;
-        size_t j = t->hashes[i] & (nslots - 1);
-        while (slots[j]) j = (j + 1) & (nslots - 1);
+        if (!t->slots[i].id1) continue;
+        size_t j = t->slots[i].hash & (nslots - 1);
+        while (slots[j].id1) j = (j + 1) & (nslots - 1);
         slots[j] = t->slots[i];
-        hashes[j] = t->hashes[i];
     }
-    free(t->slots); free(t->hashes);
-    t->slots = slots; t->hashes = hashes; t->mask = nslots - 1;
+    free(t->slots);
+    t->slots = slots;
+    t->mask = nslots - 1;
     return 0;
+}
+
+static int key_eq(const char *a, const char *b, size_t n)
+{
+    if (n <= 8) {           /* most words: compare inline */
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i]) return 0;
+        return 1;
+    }
+    return memcmp(a, b, n) == 0;
 }
 
 int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n)
@@ -58,11 +67,10 @@ int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n)
     if (!t->mask) return -1;
     uint32_t h = fb_strtab_hash(s, n);
     for (size_t j = h & t->mask;; j = (j + 1) & t->mask) {
-        uint32_t v = t->slots[j];
-        if (!v) return -1;
-        if (t->hashes[j] == h && t->key_len[v - 1] == n &&
-            memcmp(t->arena + t->key_off[v - 1], s, n) == 0)
-            return v - 1;
+        const fb_strslot *sl = &t->slots[j];
+        if (!sl->id1) return -1;
+        if (sl->hash == h && sl->key_len == n && key_eq(t->arena + sl->key_off, s, n))
+            return sl->id1 - 1;
     }
 }
 
@@ -103,9 +111,8 @@ int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created)
     if (add_key(t, s, n)) return -1;
     uint32_t h = fb_strtab_hash(s, n);
     size_t j = h & t->mask;
-    while (t->slots[j]) j = (j + 1) & t->mask;
-    t->slots[j] = (uint32_t)t->count + 1;
-    t->hashes[j] = h;
+    while (t->slots[j].id1) j = (j + 1) & t->mask;
+    t->slots[j] = (fb_strslot){ (uint32_t)t->count + 1, h, t->key_off[t->count], (uint32_t)n };
     if (created) *created = 1;
     return (int64_t)t->count++;
 }
@@ -118,5 +125,5 @@ const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n)
 
 size_t fb_strtab_bytes(const fb_strtab *t)
 {
-    return (t->mask ? (t->mask + 1) * 8 : 0) + t->ids_cap * 8 + t->arena_cap;
+    return (t->mask ? (t->mask + 1) * sizeof(fb_strslot) : 0) + t->ids_cap * 8 + t->arena_cap;
 }

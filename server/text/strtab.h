@@ -10,9 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct fb_strslot {
+    uint32_t id1;        /* id + 1, 0 = empty */
+    uint32_t hash;
+    uint32_t key_off, key_len;   /* the key, so a probe touches one line */
+} fb_strslot;
+
 typedef struct fb_strtab {
-    uint32_t *slots;     /* id + 1, 0 = empty */
-    uint32_t *hashes;    /* hash of the key in each slot */
+    fb_strslot *slots;
     size_t mask;         /* slots - 1 (power of two), 0 before first insert */
     size_t count;
     uint32_t *key_off;   /* per id: offset into arena */
