@@ -215,9 +215,7 @@ static void dispatch(fb_call *c)
         return;
     }
     fb_call_ref(c); /* the handler's */
-    rpc_call_enter(c);
     m->on_request(c, req);
-    rpc_call_leave(c);
     protobuf_c_message_free_unpacked(req, NULL);
 }
 
@@ -232,8 +230,11 @@ static void on_new_call(fb_call *c, bool ok)
         post_request(rpc, c->reg);
     if (!c->reg)
         c->deadline = c->details.deadline;
+    /* From here until dispatch returns, on_cancel (a client cancel, or
+     * fb_rpc_stop) is deferred: the handler has not got its reference yet. */
     rpc_call_start(c);
     dispatch(c);
+    rpc_call_leave(c);
     fb_call_unref(c); /* the request tag's reference, held while dispatching */
 }
 

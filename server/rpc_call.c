@@ -202,6 +202,7 @@ void rpc_call_start(fb_call *c)
     op.data.recv_close_on_server.cancelled = &c->close_cancelled;
     pthread_mutex_lock(&c->mu);
     c->started = true;
+    c->in_callback++; /* dispatching: on_cancel waits for rpc_call_leave */
     rpc_start_batch_locked(c, &op, 1, &c->t_close);
     pthread_mutex_unlock(&c->mu);
 }
@@ -223,7 +224,7 @@ void rpc_call_notify_cancel(fb_call *c)
     const fb_method *m = call_method(c);
     pthread_mutex_lock(&c->mu);
     bool call_it = m && m->on_cancel && !c->ended && !c->cancel_notified;
-    if (call_it && c->in_callback) {
+    if (call_it && c->in_callback > 0) {
         c->cancel_deferred = true; /* rpc_call_leave calls it */
         call_it = false;
     } else if (call_it) {
@@ -234,19 +235,22 @@ void rpc_call_notify_cancel(fb_call *c)
         m->on_cancel(c);
 }
 
-void rpc_call_enter(fb_call *c)
+bool rpc_call_enter(fb_call *c)
 {
     pthread_mutex_lock(&c->mu);
-    c->in_callback = true;
+    bool open = !c->cancel_notified && !c->ended;
+    if (open)
+        c->in_callback++;
     pthread_mutex_unlock(&c->mu);
+    return open;
 }
 
 void rpc_call_leave(fb_call *c)
 {
     pthread_mutex_lock(&c->mu);
-    c->in_callback = false;
-    bool deferred = c->cancel_deferred;
-    c->cancel_deferred = false;
+    bool deferred = --c->in_callback == 0 && c->cancel_deferred;
+    if (deferred)
+        c->cancel_deferred = false;
     pthread_mutex_unlock(&c->mu);
     if (deferred)
         rpc_call_notify_cancel(c);
@@ -309,9 +313,10 @@ static void on_recv(fb_call *c, bool ok)
         return;
     }
     if (!bb) { /* the client half-closed */
-        rpc_call_enter(c);
-        m->on_end(c);
-        rpc_call_leave(c);
+        if (rpc_call_enter(c)) {
+            m->on_end(c);
+            rpc_call_leave(c);
+        }
         return;
     }
     ProtobufCMessage *msg = rpc_decode(m->request, bb);
@@ -322,9 +327,11 @@ static void on_recv(fb_call *c, bool ok)
         abort_client_stream(c, GRPC_STATUS_INVALID_ARGUMENT, why);
         return;
     }
-    rpc_call_enter(c);
-    int rc = m->on_message(c, msg);
-    rpc_call_leave(c);
+    int rc = FB_CANCELLED;
+    if (rpc_call_enter(c)) {
+        rc = m->on_message(c, msg);
+        rpc_call_leave(c);
+    }
     protobuf_c_message_free_unpacked(msg, NULL);
     if (rc == FB_OK)
         rpc_call_start_recv(c);

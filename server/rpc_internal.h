@@ -81,7 +81,7 @@ struct fb_call {
     bool closed;                   /* RECV_CLOSE_ON_SERVER completed */
     bool cancelled;                /* ... with cancelled = 1 (client, deadline, shutdown) */
     bool cancel_notified;          /* on_cancel has been called */
-    bool in_callback;              /* on_request/on_message/on_end is running */
+    int in_callback;               /* dispatch, on_request/on_message/on_end running (nesting count) */
     bool cancel_deferred;          /* on_cancel waits for that callback to return */
     bool send_busy;                /* a SEND_MESSAGE is in flight */
     bool has_forced;               /* the runtime aborted the call: this status wins */
@@ -100,7 +100,9 @@ struct fb_call {
 /* rpc_call.c */
 fb_call *rpc_call_new(fb_rpc *rpc, const struct rpc_method *reg);
 void rpc_call_complete(struct rpc_tag *tag, bool ok);   /* TAG_CLOSE, RECV, SEND, FINAL */
-void rpc_call_start(fb_call *c);          /* the call arrived: live list, RECV_CLOSE batch */
+/* The call arrived: live list, RECV_CLOSE batch; on_cancel is deferred
+ * until rpc_call_leave (the end of dispatch). */
+void rpc_call_start(fb_call *c);
 void rpc_call_start_recv(fb_call *c);     /* next RECV_MESSAGE of a client stream */
 /* Ends the call with this status without consuming a reference. Returns
  * false if it had already ended (nothing changed). */
@@ -109,8 +111,10 @@ bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg);
  * never while one of the call's other callbacks runs (it is deferred until
  * that callback returns). */
 void rpc_call_notify_cancel(fb_call *c);
-/* Marks a handler callback running / returned (for the deferral above). */
-void rpc_call_enter(fb_call *c);
+/* Marks a handler callback running / returned (for the deferral above).
+ * rpc_call_enter returns false (and marks nothing) when on_cancel has
+ * already run or the call has ended: skip the callback then. */
+bool rpc_call_enter(fb_call *c);
 void rpc_call_leave(fb_call *c);
 /* Unpacks a byte buffer into the method's request type; NULL on failure. */
 ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_buffer *bb);

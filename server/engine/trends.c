@@ -144,6 +144,13 @@ int fb_check_survey(const char *s, fb_err *err)
 int fb_check_range(int64_t from, int64_t *to, int64_t now_ms, fb_err *err)
 {
     if (*to == 0) *to = now_ms;
+    /* ±8.64e15 ms (±273,790 years, as ECMAScript dates): keeps every bucket
+     * computation far from int64 overflow */
+    const int64_t lim = 8640000000000000LL;
+    if (from < -lim || from > lim)
+        return fb_err_set(err, FB_INVALID, "from_ms: must be within ±8.64e15, got %lld", (long long)from);
+    if (*to < -lim || *to > lim)
+        return fb_err_set(err, FB_INVALID, "to_ms: must be within ±8.64e15, got %lld", (long long)*to);
     if (from >= *to)
         return fb_err_set(err, FB_INVALID, "from_ms: must be before to_ms (got from_ms=%lld, to_ms=%lld)",
                           (long long)from, (long long)*to);

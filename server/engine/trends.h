@@ -119,7 +119,8 @@ size_t fb_seg_prefix(unsigned char *buf, uint32_t tenant, char tag, const char *
 /* Checks survey_id in a query: "" or [A-Za-z0-9._-]{1,64}. */
 int fb_check_survey(const char *survey, fb_err *err);
 
-/* Range defaults: to_ms 0 is now; from_ms must be < to_ms. */
+/* Range defaults: to_ms 0 is now; from_ms must be < to_ms; both within
+ * ±8.64e15 ms. Errors: FB_INVALID naming the field. */
 int fb_check_range(int64_t from, int64_t *to, int64_t now_ms, fb_err *err);
 
 /* Order-preserving encodings of signed numbers for keys. */

@@ -107,19 +107,20 @@ static int index_bigrams(fb_lexicon *lx)
 {
     size_t slots = 16;
     while (slots < lx->n_phrases * 2) slots *= 2;
-    lx->bg_key = calloc(slots, sizeof *lx->bg_key);
-    lx->bg_first = calloc(slots, sizeof *lx->bg_first);
-    lx->bg_count = calloc(slots, sizeof *lx->bg_count);
-    if (!lx->bg_key || !lx->bg_first || !lx->bg_count) return -1;
+    lx->bg = calloc(slots, sizeof *lx->bg);
+    if (!lx->bg) return -1;
     lx->bg_mask = slots - 1;
     lx->bits = calloc(lx->stem_tab.count + 1, 1);
     if (!lx->bits) return -1;
+    for (size_t i = 0; i < lx->stem_tab.count; i++)
+        lx->bits[i] = (uint8_t)(((lx->stems[i].flags & FB_LEXF_VALENCE) ? FB_STEMBIT_VALENCE : 0) |
+                                ((lx->stems[i].flags & FB_LEXF_ASPECT) ? FB_STEMBIT_ASPECT : 0));
     for (size_t i = 0; i < lx->n_phrases; i++) {
         const fb_phrase *p = &lx->phrases[i];
         int aspect = (p->ent.flags & FB_LEXF_ASPECT) != 0;
         if (p->second == FB_LEX_NUM) lx->num_second = 1;
-        else lx->bits[p->second] |= BIT_SECOND;
-        if (p->head != FB_LEX_NUM) lx->bits[p->head] |= BIT_HEAD | (aspect ? BIT_ASPECT_HEAD : 0);
+        else lx->bits[p->second] |= FB_STEMBIT_SECOND;
+        if (p->head != FB_LEX_NUM) lx->bits[p->head] |= FB_STEMBIT_HEAD | (aspect ? FB_STEMBIT_ASPECT_HEAD : 0);
         lx->n_aspect_phrases += aspect;
     }
     for (size_t i = 0; i < lx->n_phrases;) {
@@ -128,34 +129,23 @@ static int index_bigrams(fb_lexicon *lx)
         while (j < lx->n_phrases && lx->phrases[j].head == p->head &&
                lx->phrases[j].second == p->second) j++;
         uint64_t key = bigram_key(p->head, p->second);
+        size_t f = bigram_slot(key, (size_t)65535);
+        lx->bg_filter[f >> 6] |= 1ull << (f & 63);
         size_t s = bigram_slot(key, lx->bg_mask);
-        while (lx->bg_key[s]) s = (s + 1) & lx->bg_mask;
-        lx->bg_key[s] = key;
-        lx->bg_first[s] = (uint32_t)i;
-        lx->bg_count[s] = (uint32_t)(j - i);
+        while (lx->bg[s].key) s = (s + 1) & lx->bg_mask;
+        lx->bg[s] = (struct bigram){ key, (uint32_t)i, (uint32_t)(j - i) };
         i = j;
     }
     return 0;
 }
 
-/* Sorts phrases by head, second word and length and points each head at
- * its run. */
+/* Sorts phrases by head, second word and length (runs sharing the first
+ * two words, longest first, are what index_bigrams indexes). */
 static void index_phrases(fb_lexicon *lx)
 {
     if (lx->n_phrases) qsort(lx->phrases, lx->n_phrases, sizeof *lx->phrases, phrase_cmp);
-    for (size_t i = 0; i < lx->n_phrases;) {
-        uint32_t head = lx->phrases[i].head;
-        size_t j = i;
-        while (j < lx->n_phrases && lx->phrases[j].head == head) j++;
-        if (head == FB_LEX_NUM) {
-            lx->num_first = (uint32_t)i;
-            lx->num_count = (uint32_t)(j - i);
-        } else {
-            lx->stems[head].phr_first = (uint32_t)i;
-            lx->stems[head].phr_count = (uint32_t)(j - i);
-        }
-        i = j;
-    }
+    for (size_t i = 0; i < lx->n_phrases; i++)
+        if (lx->phrases[i].head == FB_LEX_NUM) lx->num_count++;
 }
 
 static void resolve_surface_stems(fb_lexicon *lx)
@@ -186,31 +176,45 @@ void fb_lexicon_free(fb_lexicon *lx)
     fb_strtab_free(&lx->stem_tab);
     fb_strtab_free(&lx->phrase_text);
     free(lx->surf); free(lx->stems); free(lx->phrases); free(lx->words);
-    free(lx->bg_key); free(lx->bg_first); free(lx->bg_count); free(lx->bits);
+    free(lx->bg); free(lx->bits);
     free(lx);
 }
 
 const char *fb_lexicon_lang(const fb_lexicon *lx) { return lx->lang; }
 fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx) { return lx->stemmer; }
 
-static uint32_t stem_id_of(const char *stem, size_t n, void *ctx)
+#define TAG_SURFACE 0x400000u      /* word tag: a surface entry id, not a stem id */
+
+/* What a word resolves to, as a tag for the stemmer's word cache: its
+ * surface entry (TAG_SURFACE | id), else its stem's id, else FB_LEX_NONE. */
+static uint32_t word_tag(const char *w, size_t n, void *ctx)
 {
     const fb_lexicon *lx = ctx;
-    int64_t sid = fb_strtab_find(&lx->stem_tab, stem, n);
-    return sid < 0 ? FB_LEX_NONE : (uint32_t)sid;
+    int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
+    if (id >= 0) return id < TAG_SURFACE ? TAG_SURFACE | (uint32_t)id : FB_LEX_NONE - 1;
+    if (lx->stem_tab.count == 0) return FB_LEX_NONE;
+    char stem[4 * FB_STEM_MAX_WORD + 8];
+    size_t sn = fb_stem(lx->stemmer, w, n, stem, sizeof stem);
+    int64_t sid = fb_strtab_find(&lx->stem_tab, stem, sn);
+    return sid < 0 || sid >= TAG_SURFACE ? FB_LEX_NONE : (uint32_t)sid;
 }
 
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
                             const fb_lexent **surf)
 {
-    int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
-    if (id >= 0) {
-        *surf = &lx->surf[id];
-        return lx->surf[id].stem;
-    }
+    uint32_t tag = fb_stem_tag(lx->stemmer, w, n, word_tag, (void *)lx);
     *surf = NULL;
-    if (lx->stem_tab.count == 0) return FB_LEX_NONE;
-    return fb_stem_tag(lx->stemmer, w, n, stem_id_of, (void *)lx);
+    if (tag == FB_LEX_NONE) return FB_LEX_NONE;
+    if (tag == FB_LEX_NONE - 1 || n > FB_STEM_MAX_WORD) {   /* uncacheable: look up directly */
+        int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
+        if (id >= 0) { *surf = &lx->surf[id]; return lx->surf[id].stem; }
+        return tag == FB_LEX_NONE - 1 ? FB_LEX_NONE : tag;
+    }
+    if (tag & TAG_SURFACE) {
+        *surf = &lx->surf[tag & ~TAG_SURFACE];
+        return (*surf)->stem;
+    }
+    return tag;
 }
 
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n)
@@ -229,14 +233,22 @@ const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id)
     return fb_strtab_key(&lx->stem_tab, id, NULL);
 }
 
+const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx) { return lx->bits; }
+
 int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v)
 {
     if (surf && (surf->flags & FB_LEXF_VALENCE)) { *v = surf->valence; return 1; }
-    if (stem < FB_LEX_NUMBIT && (lx->stems[stem].flags & FB_LEXF_VALENCE)) {
+    if (stem < FB_LEX_NUMBIT && (lx->bits[stem] & FB_STEMBIT_VALENCE)) {
         *v = lx->stems[stem].valence;
         return 1;
     }
     return 0;
+}
+
+void fb_lexicon_contrast(const fb_lexicon *lx, const fb_lexent *e, float *before, float *after)
+{
+    *before = lx->contrast[e->contrast][0];
+    *after = lx->contrast[e->contrast][1];
 }
 
 size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out, size_t cap)
@@ -271,10 +283,12 @@ static const fb_phrase *longest_in(const fb_lexicon *lx, uint32_t a, uint32_t b,
                                    const uint32_t *ids, size_t n, size_t i, int mask)
 {
     uint64_t key = bigram_key(a, b);
-    for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg_key[s]; s = (s + 1) & lx->bg_mask) {
-        if (lx->bg_key[s] != key) continue;
-        for (uint32_t k = 0; k < lx->bg_count[s]; k++) {
-            const fb_phrase *p = &lx->phrases[lx->bg_first[s] + k];
+    size_t f = bigram_slot(key, (size_t)65535);
+    if (!(lx->bg_filter[f >> 6] >> (f & 63) & 1)) return NULL;
+    for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg[s].key; s = (s + 1) & lx->bg_mask) {
+        if (lx->bg[s].key != key) continue;
+        for (uint32_t k = 0; k < lx->bg[s].count; k++) {
+            const fb_phrase *p = &lx->phrases[lx->bg[s].first + k];
             if ((p->ent.flags & mask) && phrase_matches(lx, p, ids, n, i)) return p;
         }
         return NULL;
@@ -289,7 +303,7 @@ static size_t alternatives(const fb_lexicon *lx, uint32_t tok, int head, uint32_
     if (tok == FB_LEX_NONE) return 0;
     if (tok != FB_LEX_NUM) {
         uint32_t id = tok & ~FB_LEX_NUMBIT;
-        if (lx->bits[id] & (head ? BIT_HEAD : BIT_SECOND)) out[k++] = id;
+        if (lx->bits[id] & (head ? FB_STEMBIT_HEAD : FB_STEMBIT_SECOND)) out[k++] = id;
     }
     if ((tok & FB_LEX_NUMBIT) && (head ? lx->num_count != 0 : lx->num_second)) out[k++] = FB_LEX_NUM;
     return k;
@@ -300,7 +314,7 @@ const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
 {
     if (i + 1 >= n || !lx->n_phrases) return NULL;
     uint32_t t0 = ids[i];
-    if (mask == FB_LEXF_ASPECT && t0 < FB_LEX_NUMBIT && !(lx->bits[t0] & BIT_ASPECT_HEAD)) return NULL;
+    if (mask == FB_LEXF_ASPECT && t0 < FB_LEX_NUMBIT && !(lx->bits[t0] & FB_STEMBIT_ASPECT_HEAD)) return NULL;
     uint32_t heads[2], seconds[2];
     size_t nh = alternatives(lx, ids[i], 1, heads);
     if (!nh) return NULL;
@@ -337,3 +351,8 @@ size_t fb_lexicon_count(const fb_lexicon *lx, int flag)
 size_t fb_lexicon_phrases(const fb_lexicon *lx) { return lx->n_phrases; }
 
 int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx) { return lx->n_aspect_phrases > 0; }
+
+int fb_lexicon_may_start_aspect(const fb_lexicon *lx, uint32_t id)
+{
+    return id < FB_LEX_NUMBIT && lx->bits && (lx->bits[id] & FB_STEMBIT_ASPECT_HEAD);
+}

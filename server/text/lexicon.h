@@ -44,14 +44,13 @@ enum {
  * "quality", "ambience" — static strings, index = aspect id. */
 extern const char *const fb_aspect_names[FB_N_ASPECTS];
 
-typedef struct fb_lexent {
+typedef struct fb_lexent {       /* 16 bytes: the scorer touches many */
     float valence;                /* FB_LEXF_VALENCE: -4..4 */
     float booster;                /* FB_LEXF_BOOSTER: added to |valence| */
-    float before, after;          /* FB_LEXF_CONTRAST: clause weights */
+    uint32_t stem;                /* surface entries: stem id or FB_LEX_NONE */
     uint16_t flags;
     int8_t aspect;                /* FB_LEXF_ASPECT: index into fb_aspect_names */
-    uint32_t stem;                /* surface entries: stem id or FB_LEX_NONE */
-    uint32_t phr_first, phr_count;/* stem entries: phrases starting here */
+    uint8_t contrast;             /* FB_LEXF_CONTRAST: see fb_lexicon_contrast */
 } fb_lexent;
 
 typedef struct fb_phrase {
@@ -84,6 +83,17 @@ const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t 
 /* The phrase-matching id of a number token's digits. */
 uint32_t fb_lexicon_number_id(const fb_lexicon *lx, const char *digits, size_t n);
 
+/* A dense byte per stem id summarising its entry, so the scorer can skip
+ * fetching entries (and probing phrases) that cannot matter. */
+enum {
+    FB_STEMBIT_HEAD = 1,          /* some phrase starts with this stem */
+    FB_STEMBIT_SECOND = 2,        /* ... has it as second word */
+    FB_STEMBIT_ASPECT_HEAD = 4,   /* some aspect phrase starts with it */
+    FB_STEMBIT_VALENCE = 8,       /* the entry has FB_LEXF_VALENCE */
+    FB_STEMBIT_ASPECT = 16,       /* the entry has FB_LEXF_ASPECT */
+};
+const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx);
+
 /* The entry of a stem id (id < FB_LEX_NUMBIT). */
 const fb_lexent *fb_lexicon_stem_entry(const fb_lexicon *lx, uint32_t id);
 const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id);
@@ -91,6 +101,9 @@ const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id);
 /* Valence of a resolved word: the surface entry's if it has one, else the
  * stem's. Returns 1 and sets *v if there is one. */
 int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v);
+
+/* The clause weights of a contrast entry (FB_LEXF_CONTRAST). */
+void fb_lexicon_contrast(const fb_lexicon *lx, const fb_lexent *e, float *before, float *after);
 
 /* Stems a folded word into out (cap bytes). */
 size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out, size_t cap);
@@ -108,5 +121,7 @@ int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n);
 size_t fb_lexicon_count(const fb_lexicon *lx, int flag);
 size_t fb_lexicon_phrases(const fb_lexicon *lx);
 int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx);
+/* 1 if some aspect phrase starts with stem id. */
+int fb_lexicon_may_start_aspect(const fb_lexicon *lx, uint32_t id);
 
 #endif

@@ -6,8 +6,6 @@
 #include "lexicon.h"
 #include "strtab.h"
 
-enum { BIT_HEAD = 1, BIT_SECOND = 2, BIT_ASPECT_HEAD = 4 };
-
 struct fb_lexicon {
     char lang[8];
     fb_stemmer *stemmer;
@@ -18,12 +16,14 @@ struct fb_lexicon {
     size_t n_phrases, phrases_cap;
     uint32_t *words;              /* phrase word stem ids */
     size_t n_words, words_cap;
-    uint32_t num_first, num_count;/* phrases that start with <num> */
+    uint32_t num_count;           /* phrases that start with <num> */
+    float contrast[256][2];       /* before/after weights, by fb_lexent.contrast */
+    size_t n_contrast;
     /* (first, second word) -> run of phrases, longest first */
-    uint64_t *bg_key;             /* (w0 << 32 | w1) + 1, 0 = empty */
-    uint32_t *bg_first, *bg_count;
+    struct bigram { uint64_t key; uint32_t first, count; } *bg;   /* key 0 = empty */
     size_t bg_mask;
-    uint8_t *bits;                /* per stem id: BIT_HEAD, BIT_SECOND, BIT_ASPECT_HEAD */
+    uint64_t bg_filter[1024];     /* one bit per hashed bigram: cheap "no" */
+    uint8_t *bits;                /* per stem id: FB_STEMBIT_* */
     int num_second;               /* <num> is the second word of some phrase */
     size_t n_aspect_phrases;
 };

@@ -113,7 +113,7 @@ static int apply(fb_lexicon *lx, const fb_lexline *line, const term *t, const fb
     if (!e) return oom(line, err);
     if ((m->flags & FB_LEXF_VALENCE) && !(e->flags & FB_LEXF_VALENCE)) e->valence = m->valence;
     if (m->flags & FB_LEXF_BOOSTER) e->booster = m->booster;
-    if (m->flags & FB_LEXF_CONTRAST) { e->before = m->before; e->after = m->after; }
+    if (m->flags & FB_LEXF_CONTRAST) e->contrast = m->contrast;
     if ((m->flags & FB_LEXF_ASPECT) && e->aspect < 0) e->aspect = m->aspect;
     e->flags |= m->flags;
     return FB_OK;
@@ -203,10 +203,13 @@ static int on_contrast(const fb_lexline *line, void *ctx, fb_err *err)
     if (rc || (rc = fb_lexline_number(line, 2, 0.0, 4.0, &after, err))) return rc;
     if ((rc = parse_term(lx, line, line->field[0], &t, err))) return rc;
     if (t.unmatchable) return FB_OK;
+    if (lx->n_contrast == 256) return fb_lexline_fail(line, err, "more than 256 contrast entries");
     fb_lexent m;
     meaning(&m, FB_LEXF_CONTRAST);
-    m.before = (float)before;
-    m.after = (float)after;
+    m.contrast = (uint8_t)lx->n_contrast;
+    lx->contrast[lx->n_contrast][0] = (float)before;
+    lx->contrast[lx->n_contrast][1] = (float)after;
+    lx->n_contrast++;
     return apply(lx, line, &t, &m, 0, err);
 }
 

@@ -8,10 +8,12 @@
  * contiguous item ranges, so total work stays linear in the text.
  *
  * Where this departs from VADER, and why:
- *  - negation lasts to the clause end (VADER: 3 words), so "not the worst
- *    place" and "never once disappointed" flip; negated negatives flip more
- *    weakly than negated positives ("not bad" is mildly good, "not good" is
- *    plainly bad);
+ *  - negation reaches to the clause end (VADER: 3 words), so "not the
+ *    worst place" and "never once disappointed" flip, but it is spent on
+ *    the first sentiment word it flips, so run-on text ("not helpful
+ *    frustrating experience") keeps the later words' own sign; negated
+ *    negatives flip more weakly than negated positives ("not bad" is
+ *    mildly good, "not good" is plainly bad);
  *  - every contrast word in contrast.txt splits a clause and weights both
  *    sides; a sentence-initial subordinator (one whose "before" weight is
  *    the larger, like "although") weights the clause it introduces with
@@ -35,6 +37,7 @@
 #define EXCL_MAX 4
 #define UNMET_VALUE -1.3f
 #define BOOST_WINDOW 3
+#define NEG_ONE_ITEM 1       /* a negation ends with the first sentiment word it flips */
 #define INTENSIFIER 0.5f     /* a positive adjective used as an intensifier */
 
 typedef struct walk {
@@ -42,6 +45,7 @@ typedef struct walk {
     const fb_emojilex *el;
     const fb_tokens *t;
     fb_scored *s;
+    const uint8_t *bits;            /* fb_lexicon_stem_bits */
     int caps_diff;                  /* text mixes case: ALL-CAPS words stand out */
     uint32_t clause, extra, clause_start;
     uint32_t sent, sent_first;
@@ -67,10 +71,10 @@ static int setup(fb_scored *s, size_t n)
     memset(s, 0, offsetof(fb_scored, items_buf));
     if (n <= FB_SCORE_STACK_TOKENS) {
         s->items = s->items_buf; s->ids = s->ids_buf; s->surf = s->surf_buf;
-        s->clause = s->clause_buf; s->pts = s->pts_buf;
+        s->clause = s->clause_buf; s->pts = s->pts_buf; s->aspect = s->aspect_buf;
         return 0;
     }
-    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 2 + sizeof(fb_lexent *) + sizeof(fb_contrast);
+    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 2 + sizeof(fb_lexent *) + sizeof(fb_contrast) + 1;
     char *h = malloc(n * per);
     if (!h) return -1;
     s->heap = h;
@@ -78,7 +82,8 @@ static int setup(fb_scored *s, size_t n)
     s->pts = (fb_contrast *)h;                     h += n * sizeof(fb_contrast);
     s->surf = (const fb_lexent **)h;               h += n * sizeof(fb_lexent *);
     s->ids = (uint32_t *)h;                        h += n * sizeof(uint32_t);
-    s->clause = (uint32_t *)h;
+    s->clause = (uint32_t *)h;                     h += n * sizeof(uint32_t);
+    s->aspect = (uint8_t *)h;
     return 0;
 }
 
@@ -86,6 +91,19 @@ void fb_scored_free(fb_scored *s)
 {
     free(s->heap);
     s->heap = NULL;
+}
+
+static void word_aspect(walk *w, size_t i)
+{
+    const fb_lexent *e = w->s->surf[i];
+    uint32_t id = w->s->ids[i];
+    int8_t a = -1;
+    uint8_t bits = id < FB_LEX_NUMBIT ? w->bits[id] : 0;
+    if (e && (e->flags & FB_LEXF_ASPECT)) a = e->aspect;
+    else if (bits & FB_STEMBIT_ASPECT) a = fb_lexicon_stem_entry(w->lx, id)->aspect;
+    int head = (bits & FB_STEMBIT_ASPECT_HEAD) != 0;
+    w->s->aspect[i] = (uint8_t)((a + 1) | (head ? FB_ASPECT_HEAD : 0));
+    if (a >= 0 || head) w->s->any_aspect = 1;
 }
 
 static void resolve(walk *w)
@@ -96,9 +114,11 @@ static void resolve(walk *w)
         const char *txt = fb_token_text(t, k);
         w->s->surf[i] = NULL;
         w->s->ids[i] = FB_LEX_NONE;
+        w->s->aspect[i] = 0;
         if (k->kind == FB_TOK_WORD) {
             w->s->ids[i] = fb_lexicon_resolve(w->lx, txt, k->norm_len, &w->s->surf[i]);
             if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
+            word_aspect(w, i);
         } else if (k->kind == FB_TOK_NUMBER) {
             w->s->ids[i] = fb_lexicon_number_id(w->lx, txt, k->norm_len);
             w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);   /* "10/10" */
@@ -225,30 +245,40 @@ static void on_contrast(walk *w, size_t i, const fb_lexent *e)
     p->tok = (uint32_t)i;
     p->clause = w->clause;
     p->sent = w->t->v[i].sent;
-    p->before = e->before;
-    p->after = e->after;
+    fb_lexicon_contrast(w->lx, e, &p->before, &p->after);
     p->initial = i == w->sent_first;
 }
 
-/* "a great disappointment", "a real mess": a positive word right before a
- * negative one intensifies it instead of cancelling it. */
-static float absorb_intensifier(walk *w, size_t i, float v)
+/* Adjacent words of opposite sign where the negative one wins:
+ * "a great disappointment", "a real mess" (a positive word used as an
+ * intensifier) and "the worst value", "poor quality" (a negative word
+ * judging a positive noun). The pair becomes one stronger negative item. */
+static float absorb_adjacent(walk *w, size_t i, float v, int kind)
 {
     fb_scored *s = w->s;
-    if (v >= 0 || !s->n_items) return v;
+    if (!s->n_items) return v;
     fb_item *prev = &s->items[s->n_items - 1];
-    if (prev->tok + prev->ntok != i || prev->clause != w->clause || prev->base <= 0 ||
-        prev->kind != FB_ITEM_WORD || prev->negated)
+    if (prev->tok + prev->ntok != i || prev->clause != w->clause || prev->negated)
         return v;
-    s->n_items--;
-    return v - INTENSIFIER;
+    if (v < 0 && prev->base > 0 && prev->kind == FB_ITEM_WORD) {
+        s->n_items--;
+        return v - INTENSIFIER;
+    }
+    if (v > 0 && prev->base < 0 && kind != FB_ITEM_EMOJI &&
+        (prev->kind == FB_ITEM_WORD || prev->kind == FB_ITEM_PHRASE)) {
+        prev->base -= INTENSIFIER;
+        prev->value = prev->base;
+        return 0.0f;
+    }
+    return v;
 }
 
 /* Handles the token(s) at i; returns how many were consumed. */
 static uint32_t step(walk *w, size_t i)
 {
     const fb_phrase *p = NULL;
-    if (w->s->ids[i] != FB_LEX_NONE)
+    uint32_t id = w->s->ids[i];
+    if (id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
         p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
                                  FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
     const fb_lexent *e = p ? &p->ent : w->s->surf[i];
@@ -285,10 +315,11 @@ static uint32_t step(walk *w, size_t i)
     }
     int negated = w->neg_active;
     v = apply_word_rules(w, i, span, v);
-    v = absorb_intensifier(w, i, v);
     int kind = p ? FB_ITEM_PHRASE : (w->t->v[i].kind == FB_TOK_WORD ? FB_ITEM_WORD : FB_ITEM_EMOJI);
-    push_item(w, (uint32_t)i, span, v, key, kind, negated);
+    v = absorb_adjacent(w, i, v, kind);
+    if (v != 0.0f) push_item(w, (uint32_t)i, span, v, key, kind, negated);
     w->items_after_neg++;
+    if (negated && NEG_ONE_ITEM) w->neg_active = 0;
     return span;
 }
 
@@ -398,7 +429,7 @@ int fb_score_tokens(const fb_lexicon *lx, const fb_emojilex *el, const fb_tokens
                     fb_scored *s)
 {
     if (setup(s, t->n)) return -1;
-    walk w = { .lx = lx, .el = el, .t = t, .s = s };
+    walk w = { .lx = lx, .el = el, .t = t, .s = s, .bits = fb_lexicon_stem_bits(lx) };
     resolve(&w);
     walk_tokens(&w);
     apply_contrast(t, s);

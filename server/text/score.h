@@ -37,6 +37,9 @@ typedef struct fb_contrast {
     uint8_t initial;             /* first word of its sentence */
 } fb_contrast;
 
+#define FB_ASPECT_HEAD 0x40
+#define FB_ASPECT_ID(a) ((int)((a) & 0x3F) - 1)
+
 /* Per-call working memory; stack arrays first, heap for long texts. */
 #define FB_SCORE_STACK_TOKENS 96
 
@@ -46,6 +49,9 @@ typedef struct fb_scored {
     uint32_t *ids;               /* per token: phrase-match id */
     const fb_lexent **surf;      /* per token: surface entry or NULL */
     uint32_t *clause;            /* per token: clause index incl. contrast splits */
+    uint8_t *aspect;             /* per token: (aspect id + 1, 0 = none) in the low
+                                    bits, | FB_ASPECT_HEAD if an aspect phrase may start here */
+    int any_aspect;              /* some token names (or may start) an aspect */
     size_t n_clauses;
     fb_contrast *pts;            /* contrast words in order */
     size_t n_pts;
@@ -56,6 +62,7 @@ typedef struct fb_scored {
     uint32_t ids_buf[FB_SCORE_STACK_TOKENS];
     const fb_lexent *surf_buf[FB_SCORE_STACK_TOKENS];
     uint32_t clause_buf[FB_SCORE_STACK_TOKENS];
+    uint8_t aspect_buf[FB_SCORE_STACK_TOKENS];
     fb_contrast pts_buf[FB_SCORE_STACK_TOKENS];
 } fb_scored;
 

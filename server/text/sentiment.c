@@ -85,7 +85,10 @@ static int build(const fb_lexicon *lx, const char *text, const fb_tokens *t,
     out->compound = fb_score_normalize(s->sum);
     out->label = is_mixed(s) ? FB_LABEL_MIXED : fb_label_for(out->compound);
     shares(t, s, out);
-    snprintf(out->language, sizeof out->language, "%s", fb_lexicon_lang(lx));
+    const char *lang = fb_lexicon_lang(lx);      /* < 8 bytes by construction */
+    size_t ln = strnlen(lang, sizeof out->language - 1);
+    memcpy(out->language, lang, ln);
+    out->language[ln] = '\0';
     int rc = FB_OK;
     if (flags & FB_SENT_EXPLAIN) rc = fb_out_contributions(text, t, s, out, err);
     if (rc == FB_OK) rc = fb_out_aspects(lx, t, s, out, err);

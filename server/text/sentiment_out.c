@@ -50,18 +50,12 @@ int fb_token_aspect(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s
                     size_t i, uint32_t *span)
 {
     *span = 1;
-    if (t->v[i].kind != FB_TOK_WORD) return -1;
-    const fb_phrase *p = fb_lexicon_has_aspect_phrases(lx)
-                             ? fb_lexicon_phrase_at(lx, s->ids, t->n, i, FB_LEXF_ASPECT) : NULL;
-    if (p) { *span = p->n_words; return p->ent.aspect; }
-    const fb_lexent *e = s->surf[i];
-    if (e && (e->flags & FB_LEXF_ASPECT)) return e->aspect;
-    uint32_t id = s->ids[i];
-    if (id < FB_LEX_NUMBIT) {
-        e = fb_lexicon_stem_entry(lx, id);
-        if (e->flags & FB_LEXF_ASPECT) return e->aspect;
+    uint8_t a = s->aspect[i];
+    if (a & FB_ASPECT_HEAD) {
+        const fb_phrase *p = fb_lexicon_phrase_at(lx, s->ids, t->n, i, FB_LEXF_ASPECT);
+        if (p) { *span = p->n_words; return p->ent.aspect; }
     }
-    return -1;
+    return FB_ASPECT_ID(a);
 }
 
 typedef struct clause_info {
@@ -127,6 +121,7 @@ static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
 int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                    fb_sentiment *out, fb_err *err)
 {
+    if (!s->any_aspect) return FB_OK;
     aspect_acc acc[FB_N_ASPECTS];
     memset(acc, 0, sizeof acc);
     clause_info c = { 0 };

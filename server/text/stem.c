@@ -12,8 +12,15 @@
  * counter: a writer makes it odd, writes, makes it even; a reader copies the
  * words and retries nothing — if the counter moved, it is simply a miss.
  * Writers that lose a race skip caching. No locks on the hit path, fixed
- * memory, and no torn reads (every shared word is an atomic). */
+ * memory, and no torn reads (every shared word is an atomic).
+ *
+ * The scorer mostly needs not the stem but what the lexicon knows about the
+ * word (its entry or its stem's id), so a second, denser table maps a
+ * word's hash straight to a caller's 24-bit tag in one atomic word: one
+ * load per word seen before. */
 #include "stem.h"
+
+#include "strtab.h"
 
 #include <libstemmer.h>
 #include <pthread.h>
@@ -26,13 +33,11 @@
 #define CACHE_SLOTS 8192            /* power of two */
 #define SLOT_WORDS 8                /* payload: 64 bytes */
 #define SLOT_BYTES (SLOT_WORDS * 8)
-#define TAG_UNSET UINT64_MAX
 
 typedef struct slot {
     _Atomic uint32_t seq;
     uint32_t pad;
     _Atomic uint64_t hash;
-    _Atomic uint64_t tag;           /* caller's tag for the stem, TAG_UNSET if none */
     _Atomic uint64_t w[SLOT_WORDS]; /* [klen][slen][key][stem] */
 } slot;
 
@@ -41,11 +46,16 @@ typedef struct pooled {
     struct sb_stemmer *sb;
 } pooled;
 
+#define TAG_SLOTS 32768              /* power of two; 8 bytes each */
+#define TAG_BITS 24
+#define TAG_MASK ((1ull << TAG_BITS) - 1)
+
 struct fb_stemmer {
     pooled pool[POOL_SIZE];
     _Atomic unsigned next;
     _Atomic size_t runs;
-    slot *cache;
+    slot *cache;                     /* word -> stem string */
+    _Atomic uint64_t *tags;          /* word hash (high 40 bits) | tag (low 24) */
 };
 
 int fb_stemmer_open(fb_stemmer **out, const char *lang, fb_err *err)
@@ -54,7 +64,11 @@ int fb_stemmer_open(fb_stemmer **out, const char *lang, fb_err *err)
     fb_stemmer *st = calloc(1, sizeof *st);
     if (!st) return fb_err_set(err, FB_INTERNAL, "stemmer: out of memory");
     st->cache = calloc(CACHE_SLOTS, sizeof(slot));
-    if (!st->cache) { free(st); return fb_err_set(err, FB_INTERNAL, "stemmer: out of memory"); }
+    st->tags = calloc(TAG_SLOTS, sizeof *st->tags);
+    if (!st->cache || !st->tags) {
+        free(st->cache); free((void *)st->tags); free(st);
+        return fb_err_set(err, FB_INTERNAL, "stemmer: out of memory");
+    }
     for (int i = 0; i < POOL_SIZE; i++) {
         pthread_mutex_init(&st->pool[i].mu, NULL);
         st->pool[i].sb = sb_stemmer_new(lang, "UTF_8");
@@ -75,34 +89,16 @@ void fb_stemmer_close(fb_stemmer *st)
         pthread_mutex_destroy(&st->pool[i].mu);
     }
     free(st->cache);
+    free((void *)st->tags);
     free(st);
 }
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
-    while (n >= 8) {
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-        s += 8; n -= 8;
-    }
-    w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 32;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 29;
-    return h | 1;   /* never 0: 0 marks an empty slot */
-}
-
 /* Copies a slot consistently into buf; 0 if it was being written. */
-static int slot_read(slot *sl, uint64_t *hash, uint64_t *tag, unsigned char *buf)
+static int slot_read(slot *sl, uint64_t *hash, unsigned char *buf)
 {
     uint32_t s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
     if (s1 & 1) return 0;
     *hash = atomic_load_explicit(&sl->hash, memory_order_relaxed);
-    *tag = atomic_load_explicit(&sl->tag, memory_order_relaxed);
     for (int i = 0; i < SLOT_WORDS; i++) {
         uint64_t w = atomic_load_explicit(&sl->w[i], memory_order_relaxed);
         memcpy(buf + 8 * i, &w, 8);
@@ -111,7 +107,7 @@ static int slot_read(slot *sl, uint64_t *hash, uint64_t *tag, unsigned char *buf
     return atomic_load_explicit(&sl->seq, memory_order_relaxed) == s1;
 }
 
-static void slot_write(slot *sl, uint64_t hash, uint64_t tag, const unsigned char *buf)
+static void slot_write(slot *sl, uint64_t hash, const unsigned char *buf)
 {
     uint32_t s = atomic_load_explicit(&sl->seq, memory_order_relaxed);
     if ((s & 1) || !atomic_compare_exchange_strong_explicit(
@@ -119,7 +115,6 @@ static void slot_write(slot *sl, uint64_t hash, uint64_t tag, const unsigned cha
         return;   /* another writer is here: skip caching */
     atomic_thread_fence(memory_order_release);
     atomic_store_explicit(&sl->hash, hash, memory_order_relaxed);
-    atomic_store_explicit(&sl->tag, tag, memory_order_relaxed);
     for (int i = 0; i < SLOT_WORDS; i++) {
         uint64_t w;
         memcpy(&w, buf + 8 * i, 8);
@@ -156,53 +151,64 @@ static size_t run_snowball(fb_stemmer *st, const char *word, size_t len,
     return n;
 }
 
-/* The cache in front of Snowball: fills out (if cap) and *tag (if fn). */
-static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *out,
-                          size_t cap, fb_stem_tag_fn fn, void *ctx, uint32_t *tag)
+/* The string cache in front of Snowball. */
+static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
 {
-    uint64_t h = hash_bytes(word, len);
+    uint64_t h = fb_strtab_hash64(word, len);
     slot *sl = &st->cache[h & (CACHE_SLOTS - 1)];
     unsigned char buf[SLOT_BYTES];
-    uint64_t sh, stag;
-    if (slot_read(sl, &sh, &stag, buf) && sh == h && buf[0] == len &&
-        memcmp(buf + 2, word, len) == 0) {
-        const char *stem = (const char *)buf + 2 + len;
-        if (fn) *tag = stag != TAG_UNSET ? (uint32_t)stag : fn(stem, buf[1], ctx);
-        return cap ? copy_out(stem, buf[1], out, cap) : buf[1];
-    }
+    uint64_t sh;
+    if (slot_read(sl, &sh, buf) && sh == h && buf[0] == len && memcmp(buf + 2, word, len) == 0)
+        return copy_out((const char *)buf + 2 + len, buf[1], out, cap);
     atomic_fetch_add_explicit(&st->runs, 1, memory_order_relaxed);
     char tmp[4 * FB_STEM_MAX_WORD + 1];
     size_t n = run_snowball(st, word, len, tmp, sizeof tmp);
-    uint64_t t = TAG_UNSET;
-    if (fn) *tag = (uint32_t)(t = fn(tmp, n, ctx));
     if (2 + len + n <= SLOT_BYTES) {
         memset(buf, 0, sizeof buf);
         buf[0] = (unsigned char)len;
         buf[1] = (unsigned char)n;
         memcpy(buf + 2, word, len);
         memcpy(buf + 2 + len, tmp, n);
-        slot_write(sl, h, t, buf);
+        slot_write(sl, h, buf);
     }
-    return cap ? copy_out(tmp, n, out, cap) : n;
+    return copy_out(tmp, n, out, cap);
 }
 
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
 {
     if (len == 0 || len > FB_STEM_MAX_WORD) return copy_out(word, len, out, cap);
-    return stem_cached(st, word, len, out, cap, NULL, NULL, NULL);
+    return stem_cached(st, word, len, out, cap);
 }
 
+/* Tags live in their own table of single atomic words: the high 40 bits
+ * of the word's hash and a 24-bit tag. One load, no key compare (a false
+ * hit needs a 40-bit hash collision within one slot), no torn reads. */
 uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx)
 {
-    if (len == 0 || len > FB_STEM_MAX_WORD) return fn(word, len, ctx);
-    uint32_t tag = 0;
-    stem_cached(st, word, len, NULL, 0, fn, ctx, &tag);
+    return fb_stem_tag_h(st, word, len, fb_strtab_hash64(word, len), fn, ctx);
+}
+
+uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
+                       fb_stem_tag_fn fn, void *ctx)
+{
+    h |= 1ull << 63;
+    _Atomic uint64_t *sl = &st->tags[(h >> 7) & (TAG_SLOTS - 1)];
+    uint64_t v = atomic_load_explicit(sl, memory_order_relaxed);
+    if (v && (v & ~TAG_MASK) == (h & ~TAG_MASK)) {
+        uint32_t t = (uint32_t)(v & TAG_MASK);
+        return t == TAG_MASK ? UINT32_MAX : t;
+    }
+    uint32_t tag = fn(word, len, ctx);
+    if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK))
+        atomic_store_explicit(sl, (h & ~TAG_MASK) | (tag == UINT32_MAX ? TAG_MASK : tag),
+                              memory_order_relaxed);
     return tag;
 }
 
 void fb_stemmer_clear(fb_stemmer *st)
 {
     memset(st->cache, 0, CACHE_SLOTS * sizeof(slot));
+    for (size_t i = 0; i < TAG_SLOTS; i++) atomic_store_explicit(&st->tags[i], 0, memory_order_relaxed);
 }
 
 size_t fb_stemmer_runs(const fb_stemmer *st)

@@ -4,7 +4,7 @@
  * each fb_stemmer owns a small pool of them, each behind its own mutex; a
  * caller checks one out per word. In front of the pool sits a fixed-size,
  * lock-free cache (seqlock slots) from word to stem, so hot words are
- * stemmed once; its memory is fixed at open (about 640 KiB, touched lazily).
+ * stemmed once; its memory is fixed at open (about 1.2 MiB, touched lazily).
  *
  * Words are expected case-folded (see fb_utf8_fold). Words longer than
  * FB_STEM_MAX_WORD bytes are not stemmed (returned as they are, truncated to
@@ -32,12 +32,18 @@ void fb_stemmer_close(fb_stemmer *st);
  * cannot allocate, the word is returned unchanged. */
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap);
 
-/* Like fb_stem, but returns a caller-defined 32-bit tag of the stem (the
- * lexicon uses its stem id), computed by fn on a cache miss and cached
- * with the stem, so a hit costs one probe. fn must be a pure function of
- * the stem while the cache is in use; call fb_stemmer_clear if it changes. */
-typedef uint32_t (*fb_stem_tag_fn)(const char *stem, size_t n, void *ctx);
+/* A cache of caller-defined 24-bit tags per word, next to the stems: the
+ * lexicon tags each word with what it resolves to (its surface entry or its
+ * stem's id), so a word seen before costs one atomic load (8 bytes a slot,
+ * 256 KiB). fn(word) computes the tag on a miss (it may call fb_stem); it
+ * must be a pure function of the word while the cache is in use (call
+ * fb_stemmer_clear if it changes). Tags below 2^24 - 1 and UINT32_MAX are
+ * cached; others, and words over FB_STEM_MAX_WORD bytes, are recomputed. */
+typedef uint32_t (*fb_stem_tag_fn)(const char *word, size_t n, void *ctx);
 uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx);
+/* The same with h = fb_strtab_hash64(word, len) already computed. */
+uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
+                       fb_stem_tag_fn fn, void *ctx);
 
 /* Empties the cache. Not thread-safe: only while nobody else uses st. */
 void fb_stemmer_clear(fb_stemmer *st);

@@ -1,15 +1,16 @@
 /* strtab.c — linear-probing hash table of interned strings.
  *
  * Why this shape: the scorer probes this table once or twice per token, so
- * a probe must be a hash, one or two cache lines and a memcmp. Slots hold
- * only a 32-bit id and its 32-bit hash (compared before touching the key),
- * load factor stays <= 1/2, and keys live contiguously in one arena. */
+ * a probe must be a hash and one cache line. A 16-byte slot holds the id,
+ * 24 bits of hash with the key length, and the key's first 8 bytes, so most
+ * words (<= 8 bytes) are compared without touching the key arena; load
+ * factor stays <= 1/2. */
 #include "strtab.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t fb_strtab_hash(const char *s, size_t n)
+uint64_t fb_strtab_hash64(const char *s, size_t n)
 {
     /* 8 bytes per step, then a final avalanche; words are short */
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
@@ -25,45 +26,65 @@ uint32_t fb_strtab_hash(const char *s, size_t n)
     h ^= h >> 32;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 29;
-    return (uint32_t)h;
+    return h | 1;
+}
+
+static uint64_t prefix8(const char *s, size_t n)
+{
+    uint64_t p = 0;
+    memcpy(&p, s, n < 8 ? n : 8);
+    return p;
+}
+
+static uint32_t check_of(uint64_t h, size_t n)
+{
+    return (uint32_t)(h >> 32 & 0xFFFFFF00u) | (uint32_t)(n < 255 ? n : 255);
 }
 
 void fb_strtab_init(fb_strtab *t) { memset(t, 0, sizeof *t); }
 
 void fb_strtab_free(fb_strtab *t)
 {
-    free(t->slots); free(t->hashes); free(t->key_off); free(t->key_len); free(t->arena);
+    free(t->slots); free(t->key_off); free(t->key_len); free(t->arena);
     memset(t, 0, sizeof *t);
 }
 
 static int rehash(fb_strtab *t, size_t nslots)
 {
-    uint32_t *slots = calloc(nslots, sizeof *slots);
-    uint32_t *hashes = calloc(nslots, sizeof *hashes);
-    if (!slots || !hashes) { free(slots); free(hashes); return -1; }
+    fb_strslot *slots = calloc(nslots, sizeof *slots);
+    if (!slots) return -1;
     for (size_t i = 0; t->mask && i <= t->mask; i++) {
-        if (!t->slots[i]) continue;
-        size_t j = t->hashes[i] & (nslots - 1);
-        while (slots[j]) j = (j + 1) & (nslots - 1);
+        if (!t->slots[i].id1) continue;
+        uint32_t id = t->slots[i].id1 - 1;
+        uint64_t h = fb_strtab_hash64(t->arena + t->key_off[id], t->key_len[id]);
+        size_t j = (size_t)h & (nslots - 1);
+        while (slots[j].id1) j = (j + 1) & (nslots - 1);
         slots[j] = t->slots[i];
-        hashes[j] = t->hashes[i];
     }
-    free(t->slots); free(t->hashes);
-    t->slots = slots; t->hashes = hashes; t->mask = nslots - 1;
+    free(t->slots);
+    t->slots = slots;
+    t->mask = nslots - 1;
     return 0;
+}
+
+int64_t fb_strtab_find_h(const fb_strtab *t, const char *s, size_t n, uint64_t h)
+{
+    if (!t->mask) return -1;
+    uint64_t pre = prefix8(s, n);
+    uint32_t check = check_of(h, n);
+    for (size_t j = (size_t)h & t->mask;; j = (j + 1) & t->mask) {
+        const fb_strslot *sl = &t->slots[j];
+        if (!sl->id1) return -1;
+        if (sl->check != check || sl->prefix != pre) continue;
+        uint32_t id = sl->id1 - 1;
+        if (n <= 8 || (t->key_len[id] == n && memcmp(t->arena + t->key_off[id] + 8, s + 8, n - 8) == 0))
+            return id;
+    }
 }
 
 int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n)
 {
-    if (!t->mask) return -1;
-    uint32_t h = fb_strtab_hash(s, n);
-    for (size_t j = h & t->mask;; j = (j + 1) & t->mask) {
-        uint32_t v = t->slots[j];
-        if (!v) return -1;
-        if (t->hashes[j] == h && t->key_len[v - 1] == n &&
-            memcmp(t->arena + t->key_off[v - 1], s, n) == 0)
-            return v - 1;
-    }
+    return fb_strtab_find_h(t, s, n, fb_strtab_hash64(s, n));
 }
 
 static int add_key(fb_strtab *t, const char *s, size_t n)
@@ -101,11 +122,10 @@ int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created)
     if ((t->count + 1) * 2 > t->mask + 1 && rehash(t, t->mask ? (t->mask + 1) * 2 : 64))
         return -1;
     if (add_key(t, s, n)) return -1;
-    uint32_t h = fb_strtab_hash(s, n);
-    size_t j = h & t->mask;
-    while (t->slots[j]) j = (j + 1) & t->mask;
-    t->slots[j] = (uint32_t)t->count + 1;
-    t->hashes[j] = h;
+    uint64_t h = fb_strtab_hash64(s, n);
+    size_t j = (size_t)h & t->mask;
+    while (t->slots[j].id1) j = (j + 1) & t->mask;
+    t->slots[j] = (fb_strslot){ prefix8(s, n), (uint32_t)t->count + 1, check_of(h, n) };
     if (created) *created = 1;
     return (int64_t)t->count++;
 }
@@ -118,5 +138,5 @@ const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n)
 
 size_t fb_strtab_bytes(const fb_strtab *t)
 {
-    return (t->mask ? (t->mask + 1) * 8 : 0) + t->ids_cap * 8 + t->arena_cap;
+    return (t->mask ? (t->mask + 1) * sizeof(fb_strslot) : 0) + t->ids_cap * 8 + t->arena_cap;
 }

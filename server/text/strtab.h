@@ -10,9 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct fb_strslot {
+    uint64_t prefix;     /* the key's first 8 bytes, zero-padded */
+    uint32_t id1;        /* id + 1, 0 = empty */
+    uint32_t check;      /* high 24 bits of the hash | min(key length, 255) */
+} fb_strslot;
+
 typedef struct fb_strtab {
-    uint32_t *slots;     /* id + 1, 0 = empty */
-    uint32_t *hashes;    /* hash of the key in each slot */
+    fb_strslot *slots;
     size_t mask;         /* slots - 1 (power of two), 0 before first insert */
     size_t count;
     uint32_t *key_off;   /* per id: offset into arena */
@@ -32,12 +37,17 @@ int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created);
 /* The id of s[0..n), or -1 if absent. */
 int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n);
 
+/* The same with h = fb_strtab_hash64(s, n) already computed (callers that
+ * probe several tables with one word hash it once). */
+int64_t fb_strtab_find_h(const fb_strtab *t, const char *s, size_t n, uint64_t h);
+
 /* The key of id (NUL-terminated); *n gets its length if n is not NULL. */
 const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n);
 
 /* Bytes of heap memory held. */
 size_t fb_strtab_bytes(const fb_strtab *t);
 
-uint32_t fb_strtab_hash(const char *s, size_t n);
+/* The table's hash function (64-bit; never 0). */
+uint64_t fb_strtab_hash64(const char *s, size_t n);
 
 #endif

@@ -224,31 +224,6 @@ static int emit_emoticon(scan *sc, size_t n)
 
 /* ---- words and numbers --------------------------------------------------- */
 
-static int ascii_word_byte(unsigned char b)
-{
-    return (b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z');
-}
-
-/* A word continues over letters, digits, marks and inner apostrophes. */
-static size_t word_extent(const scan *sc)
-{
-    size_t j = sc->i, n;
-    uint32_t prev = 0;
-    while (j < sc->len) {
-        unsigned char b = (unsigned char)sc->s[j];
-        if (b < 0x80 && ascii_word_byte(b)) { j++; prev = b; continue; }   /* fast path */
-        uint32_t c = peek(sc, j, &n);
-        if (fb_utf8_is_letter(c) || fb_utf8_is_mark(c)) { j += n; prev = c; continue; }
-        if (is_apostrophe(c) && fb_utf8_is_letter(prev)) {
-            size_t n2;
-            uint32_t c2 = peek(sc, j + n, &n2);
-            if (fb_utf8_is_letter(c2)) { j += n; prev = c; continue; }
-        }
-        break;
-    }
-    return j - sc->i;
-}
-
 /* A lower-case letter of a script with case (so "ß" counts, "中" does not). */
 static int is_lower_cased(uint32_t c)
 {
@@ -257,35 +232,68 @@ static int is_lower_cased(uint32_t c)
            (c >= 0x430 && c <= 0x45F) || fb_utf8_is_upper(c - 1);
 }
 
+static int ascii_word_byte(unsigned char b)
+{
+    return (b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z');
+}
+
+static int letter_at(const scan *sc, size_t j)
+{
+    size_t n;
+    uint32_t c = peek(sc, j, &n);
+    return n && fb_utf8_is_letter(c);
+}
+
+/* "XD", "xD", "XP" standing alone are emoticons, not words. */
+static int is_xd(const scan *sc)
+{
+    const char *s = sc->s + sc->i;
+    size_t left = sc->len - sc->i;
+    return left >= 2 && (s[0] == 'X' || s[0] == 'x') && (s[1] == 'D' || s[1] == 'P') &&
+           (left == 2 || !ascii_word_byte((unsigned char)s[2]));
+}
+
+/* One pass: a word continues over letters, digits, marks and inner
+ * apostrophes, and is folded into the norm buffer as it is scanned
+ * (fb_tokenize reserved room for every normal form up front). */
 static int emit_word(scan *sc, int hashtag)
 {
-    size_t n = word_extent(sc);
-    size_t start = sc->i;
-    /* "XD" / "xD" / "XP" are emoticons, not words */
-    if (n == 2 && (sc->s[start] == 'X' || sc->s[start] == 'x') &&
-        (sc->s[start + 1] == 'D' || sc->s[start + 1] == 'P') && !hashtag)
-        return emit_emoticon(sc, 2);
-    fb_token *k = push(sc, FB_TOK_WORD, start, sc->cpi, n);
+    if (!hashtag && is_xd(sc)) return emit_emoticon(sc, 2);
+    fb_token *k = push(sc, FB_TOK_WORD, sc->i, sc->cpi, 0);
     if (!k) return -1;
+    const unsigned char *s = (const unsigned char *)sc->s;
     char *out = sc->t->norm + sc->t->norm_len;
-    size_t o = 0, upper = 0, lower = 0;
-    while (sc->i < start + n) {
-        unsigned char b = (unsigned char)sc->s[sc->i];
-        if (b < 0x80) {                         /* fast path: ASCII */
-            if (b >= 'A' && b <= 'Z') { upper++; b += 32; }
-            else if (b >= 'a' && b <= 'z') lower++;
+    size_t i = sc->i, len = sc->len, o = 0;
+    unsigned upper = 0, lower = 0;
+    uint32_t cps = 0, prev = 0;
+    while (i < len) {
+        unsigned char b = s[i];
+        if (b < 0x80) {                                   /* fast path: ASCII */
+            if (b >= 'a' && b <= 'z') lower++;
+            else if (b >= 'A' && b <= 'Z') { upper++; b += 32; }
+            else if (!(b >= '0' && b <= '9') &&
+                     !(b == '\'' && fb_utf8_is_letter(prev) && letter_at(sc, i + 1)))
+                break;
             out[o++] = (char)b;
-            sc->i++; sc->cpi++; sc->last_cp = b;
+            i++; cps++; prev = b;
             continue;
         }
         size_t m;
-        uint32_t c = peek(sc, sc->i, &m);
-        uint32_t f = fb_utf8_fold(c);
-        if (fb_utf8_is_upper(c)) upper++;
-        else if (is_lower_cased(c)) lower++;
-        o += fb_utf8_encode(f, out + o);
-        adv(sc, m, 1, c);
+        uint32_t c = peek(sc, i, &m);
+        if (fb_utf8_is_letter(c) || fb_utf8_is_mark(c)) {
+            if (fb_utf8_is_upper(c)) upper++;
+            else if (is_lower_cased(c)) lower++;
+            o += fb_utf8_encode(fb_utf8_fold(c), out + o);
+        } else if (is_apostrophe(c) && fb_utf8_is_letter(prev) && letter_at(sc, i + m)) {
+            out[o++] = '\'';
+        } else {
+            break;
+        }
+        i += m; cps++; prev = c;
     }
+    sc->i = i;
+    sc->cpi += cps;
+    sc->last_cp = prev;
     if (upper + lower > 0) k->flags |= FB_TOKF_HAS_CASED;
     if (upper >= 2 && lower == 0) k->flags |= FB_TOKF_CAPS;
     if (hashtag) k->flags |= FB_TOKF_HASHTAG;
@@ -419,19 +427,31 @@ static int is_line_break(uint32_t c)
     return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029;
 }
 
-static int may_start_emoticon(uint32_t c)
+static int may_start_emoticon(const scan *sc, uint32_t c)
 {
     switch (c) {
     case ':': case ';': case '=': case '<': case '>': case '^': case '-':
-    case 'T': case 'O': case 'o':
         return 1;
+    case 'T': case 'O': case 'o':       /* T_T o_O O_o o.O: rare, check cheaply */
+        return sc->i + 1 < sc->len && (sc->s[sc->i + 1] == '_' || sc->s[sc->i + 1] == '.');
     default:
         return 0;
     }
 }
 
+/* ASCII letters that start neither a URL nor an emoticon: the common case. */
+static int plain_ascii_letter(const scan *sc, unsigned char b)
+{
+    if (!((b | 32) >= 'a' && (b | 32) <= 'z')) return 0;
+    if (b == 'h' || b == 'w' || b == 'x' || b == 'X') return 0;
+    return !((b == 'T' || b == 'O' || b == 'o') && may_start_emoticon(sc, b));
+}
+
 static int step(scan *sc)
 {
+    unsigned char b = (unsigned char)sc->s[sc->i];
+    if (b == ' ') { adv(sc, 1, 1, b); return 0; }
+    if (plain_ascii_letter(sc, b)) return emit_word(sc, 0);
     size_t n;
     uint32_t c = peek(sc, sc->i, &n);
     if (fb_utf8_is_space(c)) {
@@ -443,7 +463,7 @@ static int step(scan *sc)
         return 0;
     }
     if (skip_url_or_mention(sc, c)) return 0;
-    size_t emo = may_start_emoticon(c) ? match_emoticon(sc) : 0;
+    size_t emo = may_start_emoticon(sc, c) ? match_emoticon(sc) : 0;
     if (emo) return emit_emoticon(sc, emo);
     if (c == '#' && sc->i + 1 < sc->len) {
         size_t n2;
@@ -467,6 +487,10 @@ int fb_tokenize(const char *text, size_t len, fb_tokens *t)
     t->norm_len = 0;
     if (len >= (1u << 31)) return -1;
     scan sc = { .s = text, .len = len, .t = t };
+    /* normal forms never outgrow the text plus one NUL per token */
+    if (2 * len + 16 > t->norm_cap &&
+        grow((void **)&t->norm, &t->norm_cap, &t->own_norm, 2 * len + 16, 1))
+        return -1;
     while (sc.i < sc.len && !sc.err)
         if (step(&sc)) sc.err = 1;
     if (sc.err) { t->n = 0; t->norm_len = 0; return -1; }

@@ -131,7 +131,10 @@ START_TEST(roles_from_each_file)
     ck_assert_float_eq_tol(e->booster, 0.293f, 1e-6);
     e = fb_lexicon_surface(lx, "but", 3);
     ck_assert(e && (e->flags & FB_LEXF_CONTRAST));
-    ck_assert_float_eq_tol(e->after, 1.5f, 1e-6);
+    float before, after;
+    fb_lexicon_contrast(lx, e, &before, &after);
+    ck_assert_float_eq_tol(before, 0.5f, 1e-6);
+    ck_assert_float_eq_tol(after, 1.5f, 1e-6);
     ck_assert(fb_lexicon_is_stopword(lx, "the", 3));
     ck_assert(!fb_lexicon_is_stopword(lx, "good", 4));
     const fb_phrase *p = phrase(lx, "kind of good", 0, FB_LEXF_BOOSTER);

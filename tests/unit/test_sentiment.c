@@ -55,6 +55,9 @@ START_TEST(negation_to_the_clause_boundary)
     /* scope ends at the clause: "great" is not negated */
     POS("Not cheap, but the food is great.");
     LESS("The staff were not friendly", "The staff were friendly");
+    /* the negation is spent on the first word it flips */
+    NEG("Your help was not very helpful frustrating experience");
+    NEG("The staff were not helpful and rude");
 }
 END_TEST
 
@@ -134,6 +137,52 @@ START_TEST(stemming_matches_inflections)
     NEG("Disappointing.");
     NEG("It disappoints.");
     NEG("A total disappointment.");
+}
+END_TEST
+
+START_TEST(ratings_by_ratio)
+{
+    POS("I'd give it 8/10");
+    NEG("Honestly a 2/10.");
+    NEG("3/10 would not return");
+    POS("5/5 stars");
+    ck_assert(score("We are open 24/7") > -0.05);   /* not a rating */
+}
+END_TEST
+
+START_TEST(adjacent_opposites_resolve_negative)
+{
+    NEG("All in all, a great disappointment.");
+    NEG("The worst value for money in town.");
+    LESS("a great disappointment", "a disappointment");
+}
+END_TEST
+
+START_TEST(counterfactuals_and_decline)
+{
+    NEG("It could have been handled better.");
+    NEG("This place used to be great.");
+    NEG("It was supposed to be fresh.");
+    POS("It could have been worse.");
+}
+END_TEST
+
+START_TEST(negator_idioms_negate_nothing)
+{
+    POS("It never fails to amaze me.");
+    POS("Not only tasty but cheap too.");
+    POS("There's barely a boring moment.");
+    POS("You won't forget this place!");
+    NEG("They forgot my drink.");
+    NEG("The atmosphere is lacking.");   /* a negator with its own valence, nothing to negate */
+}
+END_TEST
+
+START_TEST(booster_words_need_a_word_after_them)
+{
+    /* "too" boosts "salty"; at the end of a clause it just means "also" */
+    LESS("The soup was too salty.", "The soup was salty.");
+    ck_assert(fabs(score("The staff were great too.") - score("The staff were great.")) < 0.05);
 }
 END_TEST
 
@@ -334,6 +383,11 @@ static Suite *sentiment_suite(void)
     tcase_add_test(tc, factual_complaints);
     tcase_add_test(tc, emoji_and_emoticons);
     tcase_add_test(tc, stemming_matches_inflections);
+    tcase_add_test(tc, ratings_by_ratio);
+    tcase_add_test(tc, adjacent_opposites_resolve_negative);
+    tcase_add_test(tc, counterfactuals_and_decline);
+    tcase_add_test(tc, negator_idioms_negate_nothing);
+    tcase_add_test(tc, booster_words_need_a_word_after_them);
     tcase_add_test(tc, labels_and_bands);
     tcase_add_test(tc, shares_sum_to_one);
     tcase_add_test(tc, explain_gives_code_point_spans);

@@ -52,13 +52,17 @@ static uint32_t len_tag(const char *s, size_t n, void *ctx)
     return (uint32_t)n * 10;
 }
 
-START_TEST(tags_are_cached_with_stems)
+START_TEST(word_tags_are_cached)
 {
     fb_stemmer *st = open_en();
     int calls = 0;
-    ck_assert_uint_eq(fb_stem_tag(st, "running", 7, len_tag, &calls), 30);   /* "run" */
-    ck_assert_uint_eq(fb_stem_tag(st, "running", 7, len_tag, &calls), 30);
-    ck_assert_int_eq(calls, 1);
+    ck_assert_uint_eq(fb_stem_tag(st, "running", 7, len_tag, &calls), 70);
+    ck_assert_uint_eq(fb_stem_tag(st, "running", 7, len_tag, &calls), 70);
+    ck_assert_uint_eq(fb_stem_tag(st, "runs", 4, len_tag, &calls), 40);
+    ck_assert_int_eq(calls, 2);
+    fb_stemmer_clear(st);
+    ck_assert_uint_eq(fb_stem_tag(st, "running", 7, len_tag, &calls), 70);
+    ck_assert_int_eq(calls, 3);
     fb_stemmer_close(st);
 }
 END_TEST
@@ -128,7 +132,7 @@ static Suite *stem_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, inflections_share_a_stem);
     tcase_add_test(tc, cache_avoids_restemming);
-    tcase_add_test(tc, tags_are_cached_with_stems);
+    tcase_add_test(tc, word_tags_are_cached);
     tcase_add_test(tc, long_words_pass_through);
     tcase_add_test(tc, unknown_language_is_invalid);
     tcase_add_test(tc, threads_share_a_stemmer);

@@ -429,6 +429,23 @@ START_TEST(invalid_queries)
     ck_assert_int_eq(fb_trends_nps(tr, &c, &nq, &ns, &err), FB_OK);
     fb_trends_nps_clear(&ns);
     ck_assert_int_eq(fb_trends_set_zone(tr, 1, "Nowhere/Land", &err), FB_INVALID);
+    /* extreme ranges: refused or answered, never overflowing (UBSan build) */
+    nq.from_ms = INT64_MIN; nq.to_ms = INT64_MAX;
+    ck_assert_int_eq(fb_trends_nps(tr, &c, &nq, &ns, &err), FB_INVALID);
+    nq.from_ms = -8640000000000000LL; nq.to_ms = 8640000000000000LL; nq.compare_previous = 1;
+    c.timezone = "America/New_York";
+    ck_assert_int_eq(fb_trends_nps(tr, &c, &nq, &ns, &err), FB_OK);
+    fb_trends_nps_clear(&ns);
+    q.filter = NULL;
+    q.from_ms = -8640000000000000LL; q.to_ms = 8640000000000000LL;
+    for (int g = 1; g <= 4; g++) {
+        q.granularity = (Feedback__V1__Granularity)g;
+        ck_assert_int_eq(fb_trends_trend(tr, &c, &q, &out, &err), FB_INVALID);
+    }
+    q.to_ms = q.from_ms + 400LL * 86400000;
+    q.granularity = FEEDBACK__V1__GRANULARITY__MONTH;
+    ck_assert_int_eq(fb_trends_trend(tr, &c, &q, &out, &err), FB_OK);
+    fb_trends_trend_clear(&out);
     fb_trends_close(tr);
     fb_store_close(st);
 }
