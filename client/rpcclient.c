@@ -15,7 +15,8 @@
 struct fbc_stream {
     fbc_conn *conn;
     grpc_call *call;
-    grpc_metadata_array trailing_md;
+    grpc_metadata_array initial_md, trailing_md;
+    int initial_md_pending;  /* its batch was started and not yet plucked */
     grpc_slice details;
     grpc_status_code status;
     int status_started;
@@ -93,6 +94,7 @@ fbc_stream *fbc_stream_open(fbc_conn *c, const char *method, const ProtobufCMess
     s->call = grpc_channel_create_call(c->channel, NULL, GRPC_PROPAGATE_DEFAULTS, c->cq, m, NULL,
                                        deadline_after(timeout_ms), NULL);
     grpc_slice_unref(m);
+    grpc_metadata_array_init(&s->initial_md);
     grpc_metadata_array_init(&s->trailing_md);
 
     grpc_metadata md;
@@ -115,6 +117,16 @@ fbc_stream *fbc_stream_open(fbc_conn *c, const char *method, const ProtobufCMess
     }
     if (close_send) ops[n++].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
     run_batch(s, ops, n); /* a failure shows in the final status */
+    /* The core delivers no message to a client that has not asked for the
+     * initial metadata. Ask in a batch of its own, not waited for here (a
+     * client-streaming server may send it only with its reply); it is
+     * plucked in fbc_stream_finish. */
+    grpc_op md_op;
+    memset(&md_op, 0, sizeof md_op);
+    md_op.op = GRPC_OP_RECV_INITIAL_METADATA;
+    md_op.data.recv_initial_metadata.recv_initial_metadata = &s->initial_md;
+    s->initial_md_pending =
+        grpc_call_start_batch(s->call, &md_op, 1, &s->initial_md, NULL) == GRPC_CALL_OK;
     grpc_slice_unref(md.value);
     if (bb) grpc_byte_buffer_destroy(bb);
     return s;
@@ -163,6 +175,8 @@ grpc_status_code fbc_stream_finish(fbc_stream *s, fbc_status *st)
     op.data.recv_status_on_client.status = &s->status;
     op.data.recv_status_on_client.status_details = &s->details;
     run_batch(s, &op, 1);
+    if (s->initial_md_pending)
+        grpc_completion_queue_pluck(s->conn->cq, &s->initial_md, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
     grpc_status_code code = s->status;
     if (st) {
         st->code = code;
@@ -172,6 +186,7 @@ grpc_status_code fbc_stream_finish(fbc_stream *s, fbc_status *st)
         st->message[len] = 0;
     }
     grpc_slice_unref(s->details);
+    grpc_metadata_array_destroy(&s->initial_md);
     grpc_metadata_array_destroy(&s->trailing_md);
     grpc_call_unref(s->call);
     free(s);
