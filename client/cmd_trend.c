@@ -71,7 +71,7 @@ static int write_svg(const char *path, const Feedback__V1__Trend *t)
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
     fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"16\">NPS with 95%% confidence band%s%s</text>\n", L,
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"16\">NPS%s%s</text>\n", L,
             s && s->group && *s->group ? " — " : "", s && s->group ? s->group : "");
     for (int v = -100; v <= 100; v += 50) {
         fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", L, W - R, Y(v), Y(v),
@@ -94,12 +94,18 @@ static int write_svg(const char *path, const Feedback__V1__Trend *t)
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#999\"/>\n",
                 xpos(i, n, L, cw) - bw / 2, vb_top + VB - h, bw, h);
     }
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" text-anchor=\"end\" fill=\"#555\">line: NPS · band: 95%% interval · "
+               "bars: responses · time zone %s</text>\n", W - R, t->timezone && *t->timezone ? t->timezone : "UTC");
     fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">n</text>\n", L - 6, vb_top + 10);
     fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%u</text>\n", L - 6, vb_top + 24, maxn);
-    size_t step = n > 12 ? n / 12 : 1;
+    size_t step = n > 8 ? (n + 7) / 8 : 1; /* at most 8 labels: they must not overlap */
     for (size_t i = 0; i < n; i += step) {
         char when[32];
-        bucket_label(s->buckets[i]->start_ms, t->granularity, when, sizeof when);
+        time_t tt = (time_t)(s->buckets[i]->start_ms / 1000);
+        struct tm tm;
+        localtime_r(&tt, &tm);
+        strftime(when, sizeof when, t->granularity == FEEDBACK__V1__GRANULARITY__HOUR ? "%d %b %H:%M"
+                                  : t->granularity == FEEDBACK__V1__GRANULARITY__MONTH ? "%b %Y" : "%d %b", &tm);
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", xpos(i, n, L, cw),
                 vb_top + VB + 16, when);
     }
