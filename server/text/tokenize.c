@@ -232,6 +232,26 @@ static int is_lower_cased(uint32_t c)
            (c >= 0x430 && c <= 0x45F) || fb_utf8_is_upper(c - 1);
 }
 
+enum { A_OTHER = 0, A_LOWER, A_UPPER, A_DIGIT };
+
+/* Class of each ASCII byte for the word loop (one load, no branch chain). */
+static const unsigned char ascii_class[128] = {
+    ['0'] = A_DIGIT, ['1'] = A_DIGIT, ['2'] = A_DIGIT, ['3'] = A_DIGIT, ['4'] = A_DIGIT,
+    ['5'] = A_DIGIT, ['6'] = A_DIGIT, ['7'] = A_DIGIT, ['8'] = A_DIGIT, ['9'] = A_DIGIT,
+    ['a'] = A_LOWER, ['b'] = A_LOWER, ['c'] = A_LOWER, ['d'] = A_LOWER, ['e'] = A_LOWER,
+    ['f'] = A_LOWER, ['g'] = A_LOWER, ['h'] = A_LOWER, ['i'] = A_LOWER, ['j'] = A_LOWER,
+    ['k'] = A_LOWER, ['l'] = A_LOWER, ['m'] = A_LOWER, ['n'] = A_LOWER, ['o'] = A_LOWER,
+    ['p'] = A_LOWER, ['q'] = A_LOWER, ['r'] = A_LOWER, ['s'] = A_LOWER, ['t'] = A_LOWER,
+    ['u'] = A_LOWER, ['v'] = A_LOWER, ['w'] = A_LOWER, ['x'] = A_LOWER, ['y'] = A_LOWER,
+    ['z'] = A_LOWER,
+    ['A'] = A_UPPER, ['B'] = A_UPPER, ['C'] = A_UPPER, ['D'] = A_UPPER, ['E'] = A_UPPER,
+    ['F'] = A_UPPER, ['G'] = A_UPPER, ['H'] = A_UPPER, ['I'] = A_UPPER, ['J'] = A_UPPER,
+    ['K'] = A_UPPER, ['L'] = A_UPPER, ['M'] = A_UPPER, ['N'] = A_UPPER, ['O'] = A_UPPER,
+    ['P'] = A_UPPER, ['Q'] = A_UPPER, ['R'] = A_UPPER, ['S'] = A_UPPER, ['T'] = A_UPPER,
+    ['U'] = A_UPPER, ['V'] = A_UPPER, ['W'] = A_UPPER, ['X'] = A_UPPER, ['Y'] = A_UPPER,
+    ['Z'] = A_UPPER,
+};
+
 static int ascii_word_byte(unsigned char b)
 {
     return (b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z');
@@ -269,9 +289,10 @@ static int emit_word(scan *sc, int hashtag)
     while (i < len) {
         unsigned char b = s[i];
         if (b < 0x80) {                                   /* fast path: ASCII */
-            if (b >= 'a' && b <= 'z') lower++;
-            else if (b >= 'A' && b <= 'Z') { upper++; b += 32; }
-            else if (!(b >= '0' && b <= '9') &&
+            unsigned char cls = ascii_class[b];
+            if (cls == A_LOWER) lower++;
+            else if (cls == A_UPPER) { upper++; b += 32; }
+            else if (cls != A_DIGIT &&
                      !(b == '\'' && fb_utf8_is_letter(prev) && letter_at(sc, i + 1)))
                 break;
             out[o++] = (char)b;
