@@ -21,7 +21,7 @@ uint64_t fb_strtab_hash64(const char *s, size_t n)
         s += 8; n -= 8;
     }
     w = 0;
-    memcpy(&w, s, n);
+    for (size_t k = 0; k < n; k++) w |= (uint64_t)(unsigned char)s[k] << (8 * k);
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     h ^= h >> 32;
     h *= 0xff51afd7ed558ccdull;
@@ -32,7 +32,8 @@ uint64_t fb_strtab_hash64(const char *s, size_t n)
 static uint64_t prefix8(const char *s, size_t n)
 {
     uint64_t p = 0;
-    memcpy(&p, s, n < 8 ? n : 8);
+    if (n >= 8) { memcpy(&p, s, 8); return p; }
+    for (size_t k = 0; k < n; k++) p |= (uint64_t)(unsigned char)s[k] << (8 * k);
     return p;
 }
 
