@@ -218,7 +218,7 @@ static void mark(walk *w, size_t i, size_t span)
     for (size_t k = i; k < i + span && k < w->t->n; k++) w->s->clause[k] = w->clause;
 }
 
-static float apply_word_rules(walk *w, size_t i, uint32_t span, float v)
+static float apply_word_rules(walk *w, size_t i, uint32_t span, float v, int negate)
 {
     int caps = 0;
     for (uint32_t m = 0; m < span; m++) caps |= w->t->v[i + m].flags & FB_TOKF_CAPS;
@@ -231,7 +231,7 @@ static float apply_word_rules(walk *w, size_t i, uint32_t span, float v)
     }
     w->has_boost = 0;
     w->boost = 0;
-    if (w->neg_active) v *= v > 0 ? NEG_OF_POS : NEG_OF_NEG;
+    if (negate) v *= v > 0 ? NEG_OF_POS : NEG_OF_NEG;
     return v;
 }
 
@@ -313,9 +313,9 @@ static uint32_t step(walk *w, size_t i)
         if (has && v == 0.0f) w->items_after_neg++;    /* a neutralising phrase */
         return span;
     }
-    int negated = w->neg_active;
-    v = apply_word_rules(w, i, span, v);
     int kind = p ? FB_ITEM_PHRASE : (w->t->v[i].kind == FB_TOK_WORD ? FB_ITEM_WORD : FB_ITEM_EMOJI);
+    int negated = w->neg_active && kind != FB_ITEM_EMOJI;    /* "not again :(" stays sad */
+    v = apply_word_rules(w, i, span, v, negated);
     v = absorb_adjacent(w, i, v, kind);
     if (v != 0.0f) push_item(w, (uint32_t)i, span, v, key, kind, negated);
     w->items_after_neg++;

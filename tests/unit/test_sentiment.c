@@ -124,6 +124,7 @@ START_TEST(emoji_and_emoticons)
     NEG("Dinner tonight 😡");
     POS("Loved it ❤️");
     NEG("ok :(");
+    NEG("Not connected to my phone :(");     /* negation does not flip emoji */
     POS("ok :)");
     /* a ZWJ sequence is one token; an unlisted one falls back to its base */
     double z = score("👨‍👩‍👧 at the park");
