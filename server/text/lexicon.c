@@ -334,6 +334,17 @@ const char *fb_lexicon_phrase_text(const fb_lexicon *lx, const fb_phrase *p)
     return fb_strtab_key(&lx->phrase_text, p->key, NULL);
 }
 
+void fb_lexicon_each_stopword(const fb_lexicon *lx,
+                              void (*fn)(const char *w, size_t n, void *ctx), void *ctx)
+{
+    for (size_t id = 0; id < lx->surf_tab.count; id++) {
+        if (!(lx->surf[id].flags & FB_LEXF_STOPWORD)) continue;
+        size_t n;
+        const char *w = fb_strtab_key(&lx->surf_tab, (uint32_t)id, &n);
+        fn(w, n, ctx);
+    }
+}
+
 int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n)
 {
     int64_t id = fb_strtab_find(&lx->surf_tab, w, n);

@@ -114,6 +114,10 @@ const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
                                       size_t n, size_t i, int mask);
 const char *fb_lexicon_phrase_text(const fb_lexicon *lx, const fb_phrase *p);
 
+/* Calls fn for every stopword. */
+void fb_lexicon_each_stopword(const fb_lexicon *lx,
+                              void (*fn)(const char *w, size_t n, void *ctx), void *ctx);
+
 /* 1 if the folded word is a stopword. */
 int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n);
 

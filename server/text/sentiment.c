@@ -74,8 +74,7 @@ static int pick_language(const fb_textengine *te, const char *lang, const char *
     const fb_lexicon *fb = fb_text_lexicon(te, fallback && *fallback ? fallback : "en");
     if (!fb) fb = fb_text_lexicon(te, "en");
     if (!fb) fb = te->langs[0];
-    *lx = te->n_langs > 1 ? fb_langid_guess((const fb_lexicon *const *)te->langs, te->n_langs, t, fb)
-                          : fb;
+    *lx = te->n_langs > 1 ? fb_langid_guess(te->langid, t, fb) : fb;
     return FB_OK;
 }
 
