@@ -30,7 +30,7 @@
 
 #define CAPS_INCR 0.733f
 #define NEG_OF_POS -0.74f      /* "not good" */
-#define NEG_OF_NEG -0.55f      /* "not bad" */
+#define NEG_OF_NEG -0.4f       /* "not bad": mildly good */
 #define Q_DAMP_POS 0.45f
 #define Q_DAMP_NEG 0.85f
 #define EXCL_INCR 0.292f
