@@ -111,7 +111,7 @@ const fb_lexicon *fb_langid_guess(const fb_langid *li, const fb_tokens *t,
         const fb_token *k = &t->v[i];
         if (k->kind != FB_TOK_WORD) continue;
         words++;
-        int64_t id = fb_strtab_find(&li->tab, fb_token_text(t, k), k->norm_len);
+        int64_t id = fb_strtab_find_h(&li->tab, fb_token_text(t, k), k->norm_len, k->hash);
         if (id < 0) continue;
         for (size_t l = 0; l < li->n; l++) hits[l] += (li->mask[id] >> l) & 1u;
         if (decided(hits, li->n)) break;

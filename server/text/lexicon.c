@@ -202,7 +202,13 @@ static uint32_t word_tag(const char *w, size_t n, void *ctx)
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
                             const fb_lexent **surf)
 {
-    uint32_t tag = fb_stem_tag(lx->stemmer, w, n, word_tag, (void *)lx);
+    return fb_lexicon_resolve_h(lx, w, n, fb_strtab_hash64(w, n), surf);
+}
+
+uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
+                              const fb_lexent **surf)
+{
+    uint32_t tag = fb_stem_tag_h(lx->stemmer, w, n, h, word_tag, (void *)lx);
     *surf = NULL;
     if (tag == FB_LEX_NONE) return FB_LEX_NONE;
     if (tag == FB_LEX_NONE - 1 || n > FB_STEM_MAX_WORD) {   /* uncacheable: look up directly */

@@ -76,6 +76,9 @@ fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx);
  * stemmer only when the surface form is unknown. */
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
                             const fb_lexent **surf);
+/* The same with h = fb_strtab_hash64(w, n) already computed. */
+uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
+                              const fb_lexent **surf);
 
 /* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);

@@ -116,7 +116,7 @@ static void resolve(walk *w)
         w->s->ids[i] = FB_LEX_NONE;
         w->s->aspect[i] = 0;
         if (k->kind == FB_TOK_WORD) {
-            w->s->ids[i] = fb_lexicon_resolve(w->lx, txt, k->norm_len, &w->s->surf[i]);
+            w->s->ids[i] = fb_lexicon_resolve_h(w->lx, txt, k->norm_len, k->hash, &w->s->surf[i]);
             if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
             word_aspect(w, i);
         } else if (k->kind == FB_TOK_NUMBER) {

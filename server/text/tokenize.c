@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strtab.h"
 #include "utf8.h"
 
 typedef struct scan {
@@ -318,6 +319,7 @@ static int emit_word(scan *sc, int hashtag)
     if (upper + lower > 0) k->flags |= FB_TOKF_HAS_CASED;
     if (upper >= 2 && lower == 0) k->flags |= FB_TOKF_CAPS;
     if (hashtag) k->flags |= FB_TOKF_HASHTAG;
+    k->hash = fb_strtab_hash64(out, o);     /* hashed once, probed in several tables */
     finish(sc, k, o);
     return 0;
 }
