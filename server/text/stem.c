@@ -98,12 +98,13 @@ static int slot_read(slot *sl, uint64_t *hash, unsigned char *buf)
 {
     uint32_t s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
     if (s1 & 1) return 0;
-    *hash = atomic_load_explicit(&sl->hash, memory_order_relaxed);
+    /* acquire loads: if one saw a concurrent writer's (release) store, the
+     * re-read below sees that writer's odd sequence number */
+    *hash = atomic_load_explicit(&sl->hash, memory_order_acquire);
     for (int i = 0; i < SLOT_WORDS; i++) {
-        uint64_t w = atomic_load_explicit(&sl->w[i], memory_order_relaxed);
+        uint64_t w = atomic_load_explicit(&sl->w[i], memory_order_acquire);
         memcpy(buf + 8 * i, &w, 8);
     }
-    atomic_thread_fence(memory_order_acquire);
     return atomic_load_explicit(&sl->seq, memory_order_relaxed) == s1;
 }
 
@@ -113,12 +114,12 @@ static void slot_write(slot *sl, uint64_t hash, const unsigned char *buf)
     if ((s & 1) || !atomic_compare_exchange_strong_explicit(
                        &sl->seq, &s, s + 1, memory_order_acquire, memory_order_relaxed))
         return;   /* another writer is here: skip caching */
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&sl->hash, hash, memory_order_relaxed);
+    /* release stores: none can be seen before the odd sequence number */
+    atomic_store_explicit(&sl->hash, hash, memory_order_release);
     for (int i = 0; i < SLOT_WORDS; i++) {
         uint64_t w;
         memcpy(&w, buf + 8 * i, 8);
-        atomic_store_explicit(&sl->w[i], w, memory_order_relaxed);
+        atomic_store_explicit(&sl->w[i], w, memory_order_release);
     }
     atomic_store_explicit(&sl->seq, s + 2, memory_order_release);
 }
