@@ -144,8 +144,8 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
             c.sum += s->items[j].value;
             c.opinion = 1;
         }
-        uint32_t span;
-        int a = fb_token_aspect(lx, t, s, i, &span);
+        uint32_t span = 1;
+        int a = s->aspect[i] ? fb_token_aspect(lx, t, s, i, &span) : -1;
         if (a >= 0) c.mask |= 1u << a;
         for (uint32_t m = 1; m < span; m++) c.cp_end = t->v[i + m].cp_end;
         i += span;
