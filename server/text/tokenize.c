@@ -90,13 +90,8 @@ static fb_token *push(scan *sc, uint8_t kind, size_t start, uint32_t cp_start,
         return NULL;
     }
     fb_token *k = &t->v[t->n++];
-    memset(k, 0, sizeof *k);
-    k->kind = kind;
-    k->start = (uint32_t)start;
-    k->cp_start = cp_start;
-    k->norm = (uint32_t)t->norm_len;
-    k->sent = sc->sent;
-    k->clause = sc->clause;
+    *k = (fb_token){ .kind = kind, .start = (uint32_t)start, .cp_start = cp_start,
+                     .norm = (uint32_t)t->norm_len, .sent = sc->sent, .clause = sc->clause };
     return k;
 }
 
