@@ -68,7 +68,16 @@ static int pick_language(const fb_textengine *te, const char *lang, const char *
 {
     if (lang && *lang) {
         *lx = fb_text_lexicon(te, lang);
-        if (!*lx) return fb_err_set(err, FB_INVALID, "lang: unsupported language '%s'", lang);
+        if (!*lx) {
+            char list[64] = "";
+            for (size_t i = 0; i < te->n_langs; i++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         fb_lexicon_lang(te->langs[i]));
+            }
+            return fb_err_set(err, FB_INVALID, "lang: unsupported language '%.16s' (supported: %s)",
+                              lang, list);
+        }
         return FB_OK;
     }
     const fb_lexicon *fb = fb_text_lexicon(te, fallback && *fallback ? fallback : "en");
