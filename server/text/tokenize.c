@@ -231,7 +231,7 @@ static int is_lower_cased(uint32_t c)
 enum { A_OTHER = 0, A_LOWER, A_UPPER, A_DIGIT };
 
 /* Class of each ASCII byte for the word loop (one load, no branch chain). */
-static const unsigned char ascii_class[128] = {
+static const unsigned char ascii_class[256] = {     /* bytes >= 0x80: A_OTHER */
     ['0'] = A_DIGIT, ['1'] = A_DIGIT, ['2'] = A_DIGIT, ['3'] = A_DIGIT, ['4'] = A_DIGIT,
     ['5'] = A_DIGIT, ['6'] = A_DIGIT, ['7'] = A_DIGIT, ['8'] = A_DIGIT, ['9'] = A_DIGIT,
     ['a'] = A_LOWER, ['b'] = A_LOWER, ['c'] = A_LOWER, ['d'] = A_LOWER, ['e'] = A_LOWER,
@@ -282,12 +282,15 @@ static int emit_word(scan *sc, int hashtag)
     size_t i = sc->i, len = sc->len, o = 0;
     unsigned upper = 0, lower = 0;
     uint32_t cps = 0, prev = 0;
-    while (i < len) {
+    for (;;) {
+        size_t run = i;                                   /* fastest path: a-z runs */
+        while (i < len && ascii_class[s[i]] == A_LOWER) out[o++] = (char)s[i++];
+        if (i > run) { lower += (unsigned)(i - run); cps += (uint32_t)(i - run); prev = s[i - 1]; }
+        if (i >= len) break;
         unsigned char b = s[i];
-        if (b < 0x80) {                                   /* fast path: ASCII */
+        if (b < 0x80) {                                   /* other ASCII */
             unsigned char cls = ascii_class[b];
-            if (cls == A_LOWER) lower++;
-            else if (cls == A_UPPER) { upper++; b += 32; }
+            if (cls == A_UPPER) { upper++; b += 32; }
             else if (cls != A_DIGIT &&
                      !(b == '\'' && fb_utf8_is_letter(prev) && letter_at(sc, i + 1)))
                 break;
@@ -509,8 +512,13 @@ int fb_tokenize(const char *text, size_t len, fb_tokens *t)
     if (2 * len + 16 > t->norm_cap &&
         grow((void **)&t->norm, &t->norm_cap, &t->own_norm, 2 * len + 16, 1))
         return -1;
-    while (sc.i < sc.len && !sc.err)
+    while (sc.i < sc.len && !sc.err) {
+        if (text[sc.i] == ' ') {            /* the most common byte: no dispatch */
+            sc.i++; sc.cpi++; sc.last_cp = ' ';
+            continue;
+        }
         if (step(&sc)) sc.err = 1;
+    }
     if (sc.err) { t->n = 0; t->norm_len = 0; return -1; }
     return 0;
 }
