@@ -1,8 +1,10 @@
 /* sentiment.h — the text engine's public contract: score a text.
  *
  * fb_textengine holds every language's lexicon (stemmed at load) and a
- * stemmer pool. After fb_text_open it is read-only and safe to share across
- * threads; fb_sentiment_analyze allocates only per call.
+ * stemmer pool. After fb_text_open it is safe to share across threads (only
+ * its internal word caches change, lock-free); fb_sentiment_analyze
+ * allocates only per call, and nothing for short texts without EXPLAIN,
+ * TERMS or aspects.
  *
  * Scoring (details in score.c): tokens are matched against the lexicon
  * (multi-word phrases first, then stems); valences are shifted by negation
