@@ -289,6 +289,11 @@ START_TEST(aspects_per_opinionated_clause)
     ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
     ck_assert(aspect(&s, "service") && aspect(&s, "service")->compound < 0);
     fb_sentiment_free(&s);
+    /* ... or, if no opinion follows, takes the last one before it */
+    t = "We love the food, the drinks, and the atmosphere!";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
+    ck_assert(aspect(&s, "ambience") && aspect(&s, "ambience")->compound > 0);
+    fb_sentiment_free(&s);
     /* no opinion, no aspect score */
     t = "We ordered pizza.";
     ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
