@@ -49,8 +49,11 @@ typedef struct fb_method {
      * handler must then end the call itself). */
     int (*on_message)(fb_call *call, const ProtobufCMessage *msg);
     void (*on_end)(fb_call *call);
-    /* Optional: the client cancelled or the deadline passed, or the server is
-     * shutting down. Called once, on a worker thread; the handler should drop
+    /* Optional for unary methods, required for streams (fb_rpc_start refuses
+     * a stream without it). The client cancelled or the deadline passed, or the server is
+     * shutting down. Never runs while this call's on_request/on_message/
+     * on_end runs (it waits until that returns). Called once, on a worker
+     * thread (at shutdown: the stopping thread); the handler should drop
      * any reference it keeps and end the call if it has not (for a stream,
      * fb_call_finish). */
     void (*on_cancel)(fb_call *call);
@@ -101,7 +104,8 @@ typedef struct fb_rpc_opts {
 typedef struct fb_rpc fb_rpc;
 
 /* Binds, registers every method of the NULL-path-terminated tables, starts
- * workers. Errors: FB_INVALID (bad address), FB_UNAVAILABLE (port taken),
+ * workers. Errors: FB_INVALID (bad address; a method twice, an incomplete
+ * entry, a stream without on_cancel), FB_UNAVAILABLE (port taken),
  * FB_INTERNAL. *bound_port gets the port (useful with port 0). */
 int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
                  const fb_method *const *tables, int *bound_port, fb_err *err);
@@ -110,5 +114,22 @@ int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
 void fb_rpc_stop(fb_rpc *rpc, int grace_ms);
 /* True once fb_rpc_stop has begun (health answers NOT_SERVING). */
 bool fb_rpc_stopping(const fb_rpc *rpc);
+
+/* ---- the method tables (each defined in its rpc_*.c; main.c lists them) ----
+ * Notes for handler authors (runtime behaviour):
+ * - fb_rpc_start sets srv->rpc before the first call can arrive.
+ * - Every call ends with exactly one status; ending it again is ignored, but
+ *   each ending call still consumes the reference it was given.
+ * - Streams (client or server) must set on_cancel: it is how they learn of
+ *   a client cancel, a deadline, a
+ *   broken client stream (the runtime's status then wins over the one the
+ *   handler picks) and of shutdown (then end with UNAVAILABLE). During
+ *   fb_rpc_stop it is called from the stopping thread. */
+extern const fb_method fb_health_methods[];   /* rpc_health.c (runtime) */
+extern const fb_method fb_ingest_methods[];   /* rpc_ingest.c */
+extern const fb_method fb_keys_methods[];     /* rpc_keys.c */
+extern const fb_method fb_feedback_methods[]; /* rpc_feedback.c */
+extern const fb_method fb_dash_methods[];     /* rpc_dash.c */
+extern const fb_method fb_alerts_methods[];   /* rpc_alerts.c */
 
 #endif

@@ -10,7 +10,9 @@
  *   reply sent from a done callback is always for durable data, and N
  *   concurrent writers cost one fsync, not N.
  * - A full map is grown (doubling, up to opts.max_map_bytes); beyond that the
- *   op fails with FB_EXHAUSTED. Never a crash or corruption.
+ *   op fails with FB_EXHAUSTED. Never a crash or corruption. (Growth waits
+ *   for this process's open transactions to end; if one stays open for 10 s
+ *   the op fails with FB_UNAVAILABLE instead of waiting for ever.)
  * - Reads use short read-only transactions from any thread.
  * - Every key of every table starts with the tenant's 4-byte big-endian id,
  *   so no cursor can walk into another tenant's data. Each module documents
@@ -34,6 +36,7 @@ typedef struct fb_store_opts {
     size_t max_map_bytes;     /* 0: 64 GiB */
     int max_batch;            /* ops per transaction at most; 0: 1024 */
     int no_sync;              /* tests only: skip fsync (never in production) */
+    int max_queue;            /* queued ops before writers wait; 0: 4 * max_batch */
 } fb_store_opts;
 
 /* Opens (creating if needed) the environment in dir and starts the writer
@@ -57,11 +60,27 @@ typedef int (*fb_write_fn)(fb_txn *txn, void *arg, fb_err *err);
 typedef void (*fb_done_fn)(void *arg, int rc, const fb_err *err);
 
 /* Queues a write. Returns FB_OK (done will be called exactly once) or
- * FB_UNAVAILABLE when the store is closing (done is not called). */
+ * FB_UNAVAILABLE when the store is closing (done is not called). Waits
+ * while opts.max_queue ops are queued (backpressure), except when called on
+ * the writer thread (from a done callback or after-commit action). */
 int fb_store_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg);
+
+/* Like fb_store_write_async, but never waits for room: FB_EXHAUSTED (done
+ * not called) when opts.max_queue ops are already queued, so a server
+ * thread can answer RESOURCE_EXHAUSTED instead of blocking. (The waiting
+ * form waits only while the queue is full, which bounds memory.) */
+int fb_store_try_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg);
 
 /* Queues a write and waits for it to be durable. Returns its result. */
 int fb_store_write(fb_store *st, fb_write_fn fn, void *arg, fb_err *err);
+
+/* Caution: fn may run more than once. If the batch commit itself hits a full
+ * map, the batch is rolled back, the map grown and every op of it run again.
+ * So fn must have no effect outside the transaction except through
+ * fb_txn_after_commit, and must not consume or mutate its arg in a way a
+ * second run would see (build per-run outputs inside fn, reset them first).
+ * Never call fb_store_write (the waiting form) from the writer thread (fn,
+ * done or after-commit actions): it would wait for itself. */
 
 MDB_txn *fb_txn_mdb(fb_txn *txn);
 fb_store *fb_txn_store(fb_txn *txn);
@@ -69,10 +88,43 @@ fb_store *fb_txn_store(fb_txn *txn);
  * done callbacks (e.g. publish an alert to live subscribers). If the op
  * fails, it is not run; free_fn (may be NULL) is then called instead. */
 int fb_txn_after_commit(fb_txn *txn, void (*fn)(void *), void (*free_fn)(void *), void *arg);
+/* (fb_txn_after_commit: on success only fn runs, so fn owns arg; it returns
+ * FB_OK, or FB_INTERNAL when out of memory, in which case free_fn has been
+ * called already.) */
+
+/* Turns an LMDB return code of a call made in a write op into an FB_* code
+ * and a message "storage: <what>: <lmdb reason>" (err may be NULL):
+ * MDB_NOTFOUND -> FB_NOT_FOUND, MDB_KEYEXIST -> FB_EXISTS, MDB_MAP_FULL ->
+ * FB_EXHAUSTED (and tells the writer to grow the map and run the op again),
+ * anything else FB_INTERNAL. Use it for every failing mdb_* call inside a
+ * write fn: that is how the writer learns that the map is full. */
+int fb_txn_mdb_err(fb_txn *txn, int mdb_rc, const char *what, fb_err *err);
+
+/* Same mapping for reads (no map growth involved); txn-less. */
+int fb_store_mdb_err(int mdb_rc, const char *what, fb_err *err);
+
+/* ---- introspection (tests, health, benchmarks) ---- */
+typedef struct fb_store_counters {
+    uint64_t batches;    /* committed write transactions */
+    uint64_t ops;        /* ops finished (committed or failed) */
+    uint64_t failed_ops; /* ops whose fn failed or whose batch could not commit */
+    uint64_t map_grows;  /* times this process grew the map */
+    uint64_t map_bytes;  /* current map size */
+    uint32_t queued;     /* ops waiting for the writer right now */
+} fb_store_counters;
+void fb_store_stats(fb_store *st, fb_store_counters *out);
+
+/* The process-wide id generator (see ids.h), kept here because every module
+ * holds the store: fb_id_next(fb_store_ids(st), fb_now_ms(), buf). */
+struct fb_idgen *fb_store_ids(fb_store *st);
 
 /* ---- reads ---- */
 
-/* A read-only transaction; pair with fb_store_read_end. Errors: FB_INTERNAL. */
+/* A read-only transaction; pair with fb_store_read_end. Keep it short: the
+ * map can only be grown while no transaction of this process is open. Never
+ * wait for a write (fb_store_write) while holding one. The txn may be ended
+ * by another thread than the one that began it (MDB_NOTLS).
+ * Errors: FB_EXHAUSTED (all reader slots busy), FB_INTERNAL. */
 int fb_store_read_begin(fb_store *st, MDB_txn **txn, fb_err *err);
 void fb_store_read_end(fb_store *st, MDB_txn *txn);
 

@@ -1,0 +1,169 @@
+/* cmd_admin.c — health, keys, settings, erase. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "feedback/v1/admin.pb-c.h"
+#include "grpc/health/v1/health.pb-c.h"
+#include "json.h"
+#include "msgutil.h"
+
+static void print_health(const ProtobufCMessage *m)
+{
+    const Grpc__Health__V1__HealthCheckResponse *r = (const Grpc__Health__V1__HealthCheckResponse *)m;
+    printf("%s\n", fbc_enum_name(&grpc__health__v1__health_check_response__serving_status__descriptor, r->status));
+}
+
+int cmd_health(fbc_ctx *c, int argc, char **argv)
+{
+    fbc_args a;
+    int rc = fbc_args_parse(&a, argc, argv, NULL);
+    if (rc || (rc = fbc_args_only(&a, NULL))) return rc;
+    Grpc__Health__V1__HealthCheckRequest req = GRPC__HEALTH__V1__HEALTH_CHECK_REQUEST__INIT;
+    if (a.npos) req.service = (char *)a.pos[0];
+    ProtobufCMessage *resp;
+    fbc_status st;
+    if (fbc_unary(&c->conn, "/grpc.health.v1.Health/Check", &req.base,
+                  &grpc__health__v1__health_check_response__descriptor, &resp, &st) != GRPC_STATUS_OK)
+        return fbc_fail(&st);
+    const Grpc__Health__V1__HealthCheckResponse *r = (const Grpc__Health__V1__HealthCheckResponse *)resp;
+    int serving = r->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
+    if (c->json) { fbc_json_print(stdout, resp); fputc('\n', stdout); }
+    else print_health(resp);
+    protobuf_c_message_free_unpacked(resp, NULL);
+    return serving ? 0 : 1;
+}
+
+static void print_key_line(const Feedback__V1__Key *k)
+{
+    char when[32];
+    fbc_format_time(k->created_ms, when, sizeof when);
+    printf("%-28s %-7s %-24s created %s%s  %s…\n", k->id, fbc_enum_name(&feedback__v1__role__descriptor, k->role),
+           *k->label ? k->label : "-", when, k->revoked ? "  REVOKED" : "", k->prefix);
+}
+
+static void print_key(const ProtobufCMessage *m)
+{
+    const Feedback__V1__Key *k = (const Feedback__V1__Key *)m;
+    print_key_line(k);
+    if (k->secret && *k->secret)
+        printf("secret (shown once, store it now): %s\n", k->secret);
+}
+
+static void print_keys(const ProtobufCMessage *m)
+{
+    const Feedback__V1__KeyList *l = (const Feedback__V1__KeyList *)m;
+    for (size_t i = 0; i < l->n_keys; i++) print_key_line(l->keys[i]);
+    if (!l->n_keys) printf("no keys\n");
+}
+
+int cmd_keys(fbc_ctx *c, int argc, char **argv)
+{
+    static const char *const known[] = {"role", "label", NULL};
+    fbc_args a;
+    int rc = fbc_args_parse(&a, argc, argv, NULL);
+    if (rc || (rc = fbc_args_only(&a, known))) return rc;
+    const char *sub = a.npos ? a.pos[0] : "";
+    if (strcmp(sub, "create") == 0) {
+        Feedback__V1__CreateKeyRequest req = FEEDBACK__V1__CREATE_KEY_REQUEST__INIT;
+        const char *role = fbc_arg(&a, "role");
+        int e = role ? fbc_enum_value(&feedback__v1__role__descriptor, role) : -1;
+        if (e <= 0) return fbc_usage("keys create --role submit|read|alerts|admin");
+        req.role = (Feedback__V1__Role)e;
+        const char *label = fbc_arg(&a, "label");
+        if (label) req.label = (char *)label;
+        return fbc_call_print(c, "/feedback.v1.Admin/CreateKey", &req.base, &feedback__v1__key__descriptor, print_key);
+    }
+    if (strcmp(sub, "list") == 0) {
+        Feedback__V1__ListKeysRequest req = FEEDBACK__V1__LIST_KEYS_REQUEST__INIT;
+        return fbc_call_print(c, "/feedback.v1.Admin/ListKeys", &req.base, &feedback__v1__key_list__descriptor,
+                              print_keys);
+    }
+    if (strcmp(sub, "revoke") == 0 && a.npos == 2) {
+        Feedback__V1__RevokeKeyRequest req = FEEDBACK__V1__REVOKE_KEY_REQUEST__INIT;
+        req.id = (char *)a.pos[1];
+        return fbc_call_print(c, "/feedback.v1.Admin/RevokeKey", &req.base, &feedback__v1__key__descriptor, print_key);
+    }
+    return fbc_usage("keys create --role R [--label L] | keys list | keys revoke KEY_ID");
+}
+
+/* settings set name=value …: the names are field paths of Settings. */
+static int set_field(Feedback__V1__Settings *s, Feedback__V1__AlertRules *r, const char *name, const char *v,
+                     char ***kw, size_t *n_kw)
+{
+    if (!strcmp(name, "timezone")) s->timezone = (char *)v;
+    else if (!strcmp(name, "default_language")) s->default_language = (char *)v;
+    else if (!strcmp(name, "min_sample")) s->min_sample = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(name, "retention_days")) s->retention_days = (uint32_t)strtoul(v, NULL, 10);
+    else if (!strcmp(name, "alert_rules.sla_ms")) r->sla_ms = strtoll(v, NULL, 10);
+    else if (!strcmp(name, "alert_rules.negative_text_threshold")) r->negative_text_threshold = strtod(v, NULL);
+    else if (!strcmp(name, "alert_rules.detractor_max_score")) r->detractor_max_score = atoi(v);
+    else if (!strcmp(name, "alert_rules.low_rating_max")) r->low_rating_max = atoi(v);
+    else if (!strcmp(name, "alert_rules.repeat_window_ms")) r->repeat_window_ms = strtoll(v, NULL, 10);
+    else if (!strcmp(name, "alert_rules.keywords")) {
+        char *copy = strdup(v), *save = NULL;
+        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+            *kw = realloc(*kw, (*n_kw + 1) * sizeof **kw);
+            (*kw)[(*n_kw)++] = t;
+        }
+        r->keywords = *kw;
+        r->n_keywords = *n_kw;
+        return 0; /* copy is owned by the keyword array until exit */
+    } else return -1;
+    return 0;
+}
+
+int cmd_settings(fbc_ctx *c, int argc, char **argv)
+{
+    fbc_args a;
+    int rc = fbc_args_parse(&a, argc, argv, NULL);
+    if (rc || (rc = fbc_args_only(&a, NULL))) return rc;
+    if (a.npos >= 1 && strcmp(a.pos[0], "get") == 0) {
+        Feedback__V1__GetSettingsRequest req = FEEDBACK__V1__GET_SETTINGS_REQUEST__INIT;
+        return fbc_call_print(c, "/feedback.v1.Admin/GetSettings", &req.base, &feedback__v1__settings__descriptor, NULL);
+    }
+    if (a.npos < 2 || strcmp(a.pos[0], "set") != 0) return fbc_usage("settings get | settings set name=value ...");
+    Feedback__V1__Settings s = FEEDBACK__V1__SETTINGS__INIT;
+    Feedback__V1__AlertRules r = FEEDBACK__V1__ALERT_RULES__INIT;
+    Feedback__V1__UpdateSettingsRequest req = FEEDBACK__V1__UPDATE_SETTINGS_REQUEST__INIT;
+    char *mask[64], **kw = NULL, names[64][96];
+    size_t n_kw = 0;
+    for (int i = 1; i < a.npos && i < 64; i++) {
+        const char *eq = strchr(a.pos[i], '=');
+        size_t len = eq ? (size_t)(eq - a.pos[i]) : 0;
+        if (!eq || len == 0 || len >= 64) return fbc_usage("settings set takes name=value, got '%s'", a.pos[i]);
+        memcpy(names[i], a.pos[i], len);
+        names[i][len] = 0;
+        if (!strcmp(names[i], "sla_ms") || !strcmp(names[i], "keywords")) { /* shorthands */
+            char shorthand[64];
+            memcpy(shorthand, names[i], len + 1);
+            snprintf(names[i], sizeof names[i], "alert_rules.%s", shorthand);
+        }
+        if (set_field(&s, &r, names[i], eq + 1, &kw, &n_kw) != 0) return fbc_usage("unknown setting '%s'", names[i]);
+        mask[req.n_update_mask++] = names[i];
+    }
+    s.alert_rules = &r;
+    req.settings = &s;
+    req.update_mask = mask;
+    rc = fbc_call_print(c, "/feedback.v1.Admin/UpdateSettings", &req.base, &feedback__v1__settings__descriptor, NULL);
+    if (kw) { free(kw[0]); free(kw); }
+    return rc;
+}
+
+static void print_erase(const ProtobufCMessage *m)
+{
+    const Feedback__V1__EraseSummary *e = (const Feedback__V1__EraseSummary *)m;
+    printf("erased %u pieces of feedback; redacted %u alerts\n", e->feedback_erased, e->alerts_redacted);
+}
+
+int cmd_erase(fbc_ctx *c, int argc, char **argv)
+{
+    fbc_args a;
+    int rc = fbc_args_parse(&a, argc, argv, NULL);
+    if (rc || (rc = fbc_args_only(&a, NULL))) return rc;
+    if (a.npos != 1) return fbc_usage("erase RESPONDENT_ID");
+    Feedback__V1__EraseRespondentRequest req = FEEDBACK__V1__ERASE_RESPONDENT_REQUEST__INIT;
+    req.respondent_id = (char *)a.pos[0];
+    return fbc_call_print(c, "/feedback.v1.Admin/EraseRespondent", &req.base, &feedback__v1__erase_summary__descriptor,
+                          print_erase);
+}

@@ -1,0 +1,84 @@
+/* store_internal.h — what store.c (environment, gate, reads, open/close)
+ * and store_writer.c (the writer thread) share. Not for other modules. */
+#ifndef FB_STORE_INTERNAL_H
+#define FB_STORE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "ids.h"
+#include "store.h"
+
+/* Waits are bounded so that a thread that (against store.h) holds a read
+ * transaction while waiting for a write can only delay growth, never
+ * deadlock it: the op then fails with FB_UNAVAILABLE and may be retried. */
+enum { MAX_DBS = 32, MAX_READERS = 1024, READER_PAUSE_MS = 50, ADOPT_WAIT_MS = 5000,
+       GROW_WAIT_MS = 10000 };
+
+typedef struct fb_after {
+    void (*fn)(void *);
+    void (*free_fn)(void *);
+    void *arg;
+    struct fb_after *next;
+} fb_after;
+
+typedef struct fb_waiter { /* fb_store_write's rendezvous */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int finished;
+} fb_waiter;
+
+typedef struct fb_op {
+    fb_write_fn fn;
+    fb_done_fn done;
+    void *arg;
+    fb_waiter *waiter; /* set for fb_store_write: the op lives on its stack */
+    int rc;
+    fb_err err;
+    fb_after *after, *after_last;
+    struct fb_op *next;
+} fb_op;
+
+struct fb_txn {
+    fb_store *st;
+    MDB_txn *mdb;
+    fb_op *op;
+    int map_full;
+};
+
+struct fb_store {
+    MDB_env *env;
+    uint64_t max_map_bytes;
+    int max_batch, max_queue;
+
+    pthread_mutex_t mu; /* queue, counters */
+    pthread_cond_t work, space;
+    fb_op *head, *tail;
+    int queued, closing, writer_started;
+    pthread_t writer;
+    fb_op **batch;
+    fb_store_counters c;
+
+    pthread_mutex_t gate_mu; /* open transactions of this process vs resize */
+    pthread_cond_t gate_cv;
+    int open_txns, resize_waiting;
+
+    fb_idgen ids;
+};
+
+
+/* store.c: the transaction gate (see store.c) */
+void fb_store_gate_leave(fb_store *st);
+/* Begins a transaction inside the gate (adopting another process's map
+ * growth). On success the gate is held; end the txn, then gate_leave. */
+int fb_store_gated_begin(fb_store *st, unsigned flags, MDB_txn **txn, int adopt_wait_ms);
+/* Sets the map size once no transaction of this process is open. Returns an
+ * LMDB code or ETIMEDOUT. */
+int fb_store_gate_set_mapsize(fb_store *st, size_t bytes, int wait_ms);
+void fb_store_note_map_size(fb_store *st);
+/* "storage: data directory map is full (N MiB); raise max map size" */
+int fb_store_exhausted(fb_store *st, fb_err *err);
+
+/* store_writer.c: the writer thread's body (arg: the store). */
+void *fb_store_writer_main(void *st);
+
+#endif

@@ -1,0 +1,43 @@
+/* log.h — the server's log: one line per event, to stderr.
+ *
+ * Lines look like
+ *   2026-11-22T16:40:01.123Z INFO  rpc feedback.v1.Ingest/SubmitResponse tenant=default status=OK 0.42ms
+ * Each line is formatted into a stack buffer and written with a single
+ * write(2), so lines from concurrent threads never interleave and there is
+ * no lock. The level is set once at start (before any thread logs) and only
+ * read afterwards.
+ */
+#ifndef FB_LOG_H
+#define FB_LOG_H
+
+enum fb_log_level {
+    FB_LOG_DEBUG = 0,
+    FB_LOG_INFO = 1,
+    FB_LOG_WARN = 2,
+    FB_LOG_ERROR = 3,
+    FB_LOG_OFF = 4,
+};
+
+/* Sets the lowest level that is written (default FB_LOG_INFO). Call before
+ * starting threads. */
+void fb_log_set_level(enum fb_log_level level);
+/* True if a line of this level would be written (skip expensive formatting). */
+int fb_log_enabled(enum fb_log_level level);
+/* Parses "debug", "info", "warn"/"warning", "error", "off". Returns 0 and sets
+ * *out, or -1 for an unknown name. */
+int fb_log_parse_level(const char *name, enum fb_log_level *out);
+
+/* Writes one line (a newline is added; long lines are truncated). */
+void fb_log(enum fb_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A lifecycle line (listening, first start, shutting down): written at every
+ * level but off, so scripts can rely on it. Shown as NOTE. */
+void fb_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define fb_debug(...) fb_log(FB_LOG_DEBUG, __VA_ARGS__)
+#define fb_info(...)  fb_log(FB_LOG_INFO, __VA_ARGS__)
+#define fb_warn(...)  fb_log(FB_LOG_WARN, __VA_ARGS__)
+#define fb_error(...) fb_log(FB_LOG_ERROR, __VA_ARGS__)
+
+#endif
