@@ -50,10 +50,9 @@ uint64_t fb_strtab_hash64(const char *s, size_t n)
 
 static uint64_t prefix8(const char *s, size_t n)
 {
-    uint64_t p = 0;
+    uint64_t p;
     if (n >= 8) { memcpy(&p, s, 8); return p; }
-    for (size_t k = 0; k < n; k++) p |= (uint64_t)(unsigned char)s[k] << (8 * k);
-    return p;
+    return tail_bytes(s, n);
 }
 
 static uint32_t check_of(uint64_t h, size_t n)
