@@ -46,7 +46,7 @@ typedef struct pooled {
     struct sb_stemmer *sb;
 } pooled;
 
-#define TAG_SLOTS 32768              /* power of two; 8 bytes each */
+#define TAG_SLOTS 131072              /* power of two; 8 bytes each */
 #define TAG_BITS 24
 #define TAG_MASK ((1ull << TAG_BITS) - 1)
 

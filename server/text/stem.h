@@ -35,7 +35,7 @@ size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t c
 /* A cache of caller-defined 24-bit tags per word, next to the stems: the
  * lexicon tags each word with what it resolves to (its surface entry or its
  * stem's id), so a word seen before costs one atomic load (8 bytes a slot,
- * 256 KiB). fn(word) computes the tag on a miss (it may call fb_stem); it
+ * 1 MiB). fn(word) computes the tag on a miss (it may call fb_stem); it
  * must be a pure function of the word while the cache is in use (call
  * fb_stemmer_clear if it changes). Tags below 2^24 - 1 and UINT32_MAX are
  * cached; others, and words over FB_STEM_MAX_WORD bytes, are recomputed. */
