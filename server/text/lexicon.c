@@ -164,7 +164,7 @@ int fb_lex_finish(fb_lexicon *lx)
 {
     index_phrases(lx);
     resolve_surface_stems(lx);
-    fb_stemmer_clear(lx->stemmer);   /* entries cached while loading lack stem ids */
+    fb_stemmer_clear_tags(lx->stemmer);   /* word tags name entries: drop any from loading */
     return index_bigrams(lx);
 }
 

@@ -56,6 +56,7 @@ struct fb_stemmer {
     _Atomic size_t runs;
     slot *cache;                     /* word -> stem string */
     _Atomic uint64_t *tags;          /* word hash (high 40 bits) | tag (low 24) */
+    _Atomic int tags_dirty;          /* a tag was stored since open/clear */
 };
 
 int fb_stemmer_open(fb_stemmer **out, const char *lang, fb_err *err)
@@ -200,16 +201,26 @@ uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
         return t == TAG_MASK ? UINT32_MAX : t;
     }
     uint32_t tag = fn(word, len, ctx);
-    if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK))
+    if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK)) {
         atomic_store_explicit(sl, (h & ~TAG_MASK) | (tag == UINT32_MAX ? TAG_MASK : tag),
                               memory_order_relaxed);
+        if (!atomic_load_explicit(&st->tags_dirty, memory_order_relaxed))
+            atomic_store_explicit(&st->tags_dirty, 1, memory_order_relaxed);
+    }
     return tag;
+}
+
+void fb_stemmer_clear_tags(fb_stemmer *st)
+{
+    if (!atomic_load_explicit(&st->tags_dirty, memory_order_relaxed)) return;  /* untouched pages stay unmapped */
+    for (size_t i = 0; i < TAG_SLOTS; i++) atomic_store_explicit(&st->tags[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&st->tags_dirty, 0, memory_order_relaxed);
 }
 
 void fb_stemmer_clear(fb_stemmer *st)
 {
     memset(st->cache, 0, CACHE_SLOTS * sizeof(slot));
-    for (size_t i = 0; i < TAG_SLOTS; i++) atomic_store_explicit(&st->tags[i], 0, memory_order_relaxed);
+    fb_stemmer_clear_tags(st);
 }
 
 size_t fb_stemmer_runs(const fb_stemmer *st)

@@ -45,8 +45,10 @@ uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_f
 uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
                        fb_stem_tag_fn fn, void *ctx);
 
-/* Empties the cache. Not thread-safe: only while nobody else uses st. */
+/* Empties the caches (both, or only the word tags). Not thread-safe: only
+ * while nobody else uses st. */
 void fb_stemmer_clear(fb_stemmer *st);
+void fb_stemmer_clear_tags(fb_stemmer *st);
 
 /* Number of words actually run through Snowball since open (cache misses;
  * approximate under concurrency). */
