@@ -164,7 +164,7 @@ int fb_lex_finish(fb_lexicon *lx)
 {
     index_phrases(lx);
     resolve_surface_stems(lx);
-    fb_stemmer_clear(lx->stemmer);   /* entries cached while loading lack stem ids */
+    fb_stemmer_clear_tags(lx->stemmer);   /* word tags name entries: drop any from loading */
     return index_bigrams(lx);
 }
 
@@ -202,7 +202,13 @@ static uint32_t word_tag(const char *w, size_t n, void *ctx)
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
                             const fb_lexent **surf)
 {
-    uint32_t tag = fb_stem_tag(lx->stemmer, w, n, word_tag, (void *)lx);
+    return fb_lexicon_resolve_h(lx, w, n, fb_strtab_hash64(w, n), surf);
+}
+
+uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
+                              const fb_lexent **surf)
+{
+    uint32_t tag = fb_stem_tag_h(lx->stemmer, w, n, h, word_tag, (void *)lx);
     *surf = NULL;
     if (tag == FB_LEX_NONE) return FB_LEX_NONE;
     if (tag == FB_LEX_NONE - 1 || n > FB_STEM_MAX_WORD) {   /* uncacheable: look up directly */
@@ -332,6 +338,17 @@ const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
 const char *fb_lexicon_phrase_text(const fb_lexicon *lx, const fb_phrase *p)
 {
     return fb_strtab_key(&lx->phrase_text, p->key, NULL);
+}
+
+void fb_lexicon_each_stopword(const fb_lexicon *lx,
+                              void (*fn)(const char *w, size_t n, void *ctx), void *ctx)
+{
+    for (size_t id = 0; id < lx->surf_tab.count; id++) {
+        if (!(lx->surf[id].flags & FB_LEXF_STOPWORD)) continue;
+        size_t n;
+        const char *w = fb_strtab_key(&lx->surf_tab, (uint32_t)id, &n);
+        fn(w, n, ctx);
+    }
 }
 
 int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n)

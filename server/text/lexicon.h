@@ -68,6 +68,7 @@ typedef struct fb_lexicon fb_lexicon;
 int fb_lexicon_load(fb_lexicon **out, const char *dir, const char *lang, fb_err *err);
 void fb_lexicon_free(fb_lexicon *lx);
 
+/* The language tag given to load ("en"), and its stemmer (thread-safe). */
 const char *fb_lexicon_lang(const fb_lexicon *lx);
 fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx);
 
@@ -76,6 +77,9 @@ fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx);
  * stemmer only when the surface form is unknown. */
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
                             const fb_lexent **surf);
+/* The same with h = fb_strtab_hash64(w, n) already computed. */
+uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
+                              const fb_lexent **surf);
 
 /* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);
@@ -96,6 +100,7 @@ const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx);
 
 /* The entry of a stem id (id < FB_LEX_NUMBIT). */
 const fb_lexent *fb_lexicon_stem_entry(const fb_lexicon *lx, uint32_t id);
+/* The stem string of a stem id (NUL-terminated, lives as long as lx). */
 const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id);
 
 /* Valence of a resolved word: the surface entry's if it has one, else the
@@ -112,7 +117,12 @@ size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out,
  * (ids: one token id per token, see above), or NULL. */
 const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
                                       size_t n, size_t i, int mask);
+/* The phrase as written in its file (folded), for explanations. */
 const char *fb_lexicon_phrase_text(const fb_lexicon *lx, const fb_phrase *p);
+
+/* Calls fn for every stopword. */
+void fb_lexicon_each_stopword(const fb_lexicon *lx,
+                              void (*fn)(const char *w, size_t n, void *ctx), void *ctx);
 
 /* 1 if the folded word is a stopword. */
 int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n);
@@ -120,6 +130,7 @@ int fb_lexicon_is_stopword(const fb_lexicon *lx, const char *w, size_t n);
 /* Counts, for tests and diagnostics. */
 size_t fb_lexicon_count(const fb_lexicon *lx, int flag);
 size_t fb_lexicon_phrases(const fb_lexicon *lx);
+/* 1 if any aspect term is a phrase (aspect matching must try phrases). */
 int fb_lexicon_has_aspect_phrases(const fb_lexicon *lx);
 /* 1 if some aspect phrase starts with stem id. */
 int fb_lexicon_may_start_aspect(const fb_lexicon *lx, uint32_t id);

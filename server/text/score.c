@@ -21,7 +21,14 @@
  *  - questions damp (VADER amplifies), positives more than negatives;
  *  - a negated clause without any sentiment word in customer text is an
  *    unmet expectation ("still hasn't arrived", "nobody called back") and
- *    scores mildly negative. */
+ *    scores mildly negative;
+ *  - adjacent opposite words resolve to the negative: "a great
+ *    disappointment" (intensifier), "the worst value" (judgement);
+ *  - ratings ("8/10", "2/5") score by their ratio; emoji are never negated
+ *    ("not again :(" stays sad); a word that is both booster and sentiment
+ *    word is a booster only before another sentiment word.
+ * The constants below were checked for sensitivity on labelled data: the
+ * results are flat around these values, so they are not tuned to it. */
 #include "score.h"
 
 #include <math.h>
@@ -30,7 +37,7 @@
 
 #define CAPS_INCR 0.733f
 #define NEG_OF_POS -0.74f      /* "not good" */
-#define NEG_OF_NEG -0.55f      /* "not bad" */
+#define NEG_OF_NEG -0.4f       /* "not bad": mildly good */
 #define Q_DAMP_POS 0.45f
 #define Q_DAMP_NEG 0.85f
 #define EXCL_INCR 0.292f
@@ -38,7 +45,7 @@
 #define UNMET_VALUE -1.3f
 #define BOOST_WINDOW 3
 #define NEG_ONE_ITEM 1       /* a negation ends with the first sentiment word it flips */
-#define INTENSIFIER 0.5f     /* a positive adjective used as an intensifier */
+#define INTENSIFIER 0.5f     /* added to the negative of an adjacent opposite pair */
 
 typedef struct walk {
     const fb_lexicon *lx;
@@ -116,7 +123,7 @@ static void resolve(walk *w)
         w->s->ids[i] = FB_LEX_NONE;
         w->s->aspect[i] = 0;
         if (k->kind == FB_TOK_WORD) {
-            w->s->ids[i] = fb_lexicon_resolve(w->lx, txt, k->norm_len, &w->s->surf[i]);
+            w->s->ids[i] = fb_lexicon_resolve_h(w->lx, txt, k->norm_len, k->hash, &w->s->surf[i]);
             if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
             word_aspect(w, i);
         } else if (k->kind == FB_TOK_NUMBER) {
@@ -218,7 +225,7 @@ static void mark(walk *w, size_t i, size_t span)
     for (size_t k = i; k < i + span && k < w->t->n; k++) w->s->clause[k] = w->clause;
 }
 
-static float apply_word_rules(walk *w, size_t i, uint32_t span, float v)
+static float apply_word_rules(walk *w, size_t i, uint32_t span, float v, int negate)
 {
     int caps = 0;
     for (uint32_t m = 0; m < span; m++) caps |= w->t->v[i + m].flags & FB_TOKF_CAPS;
@@ -231,7 +238,7 @@ static float apply_word_rules(walk *w, size_t i, uint32_t span, float v)
     }
     w->has_boost = 0;
     w->boost = 0;
-    if (w->neg_active) v *= v > 0 ? NEG_OF_POS : NEG_OF_NEG;
+    if (negate) v *= v > 0 ? NEG_OF_POS : NEG_OF_NEG;
     return v;
 }
 
@@ -313,9 +320,9 @@ static uint32_t step(walk *w, size_t i)
         if (has && v == 0.0f) w->items_after_neg++;    /* a neutralising phrase */
         return span;
     }
-    int negated = w->neg_active;
-    v = apply_word_rules(w, i, span, v);
     int kind = p ? FB_ITEM_PHRASE : (w->t->v[i].kind == FB_TOK_WORD ? FB_ITEM_WORD : FB_ITEM_EMOJI);
+    int negated = w->neg_active && kind != FB_ITEM_EMOJI;    /* "not again :(" stays sad */
+    v = apply_word_rules(w, i, span, v, negated);
     v = absorb_adjacent(w, i, v, kind);
     if (v != 0.0f) push_item(w, (uint32_t)i, span, v, key, kind, negated);
     w->items_after_neg++;

@@ -68,14 +68,22 @@ static int pick_language(const fb_textengine *te, const char *lang, const char *
 {
     if (lang && *lang) {
         *lx = fb_text_lexicon(te, lang);
-        if (!*lx) return fb_err_set(err, FB_INVALID, "lang: unsupported language '%s'", lang);
+        if (!*lx) {
+            char list[64] = "";
+            for (size_t i = 0; i < te->n_langs; i++) {
+                size_t used = strlen(list);
+                snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                         fb_lexicon_lang(te->langs[i]));
+            }
+            return fb_err_set(err, FB_INVALID, "lang: unsupported language '%.16s' (supported: %s)",
+                              lang, list);
+        }
         return FB_OK;
     }
     const fb_lexicon *fb = fb_text_lexicon(te, fallback && *fallback ? fallback : "en");
     if (!fb) fb = fb_text_lexicon(te, "en");
     if (!fb) fb = te->langs[0];
-    *lx = te->n_langs > 1 ? fb_langid_guess((const fb_lexicon *const *)te->langs, te->n_langs, t, fb)
-                          : fb;
+    *lx = te->n_langs > 1 ? fb_langid_guess(te->langid, t, fb) : fb;
     return FB_OK;
 }
 

@@ -1,14 +1,18 @@
 /* sentiment.h — the text engine's public contract: score a text.
  *
  * fb_textengine holds every language's lexicon (stemmed at load) and a
- * stemmer pool. After fb_text_open it is read-only and safe to share across
- * threads; fb_sentiment_analyze allocates only per call.
+ * stemmer pool. After fb_text_open it is safe to share across threads (only
+ * its internal word caches change, lock-free); fb_sentiment_analyze
+ * allocates only per call, and nothing for short texts without EXPLAIN,
+ * TERMS or aspects.
  *
- * Scoring (details in sentiment.c): tokens are matched against the lexicon
+ * Scoring (details in score.c): tokens are matched against the lexicon
  * (multi-word phrases first, then stems); valences are shifted by negation
- * (scope: to the clause boundary), boosters/dampeners, ALL-CAPS and
- * exclamation emphasis, question damping; clauses after a contrast word
- * ("but", "however", …) dominate. compound = normalised sum in [-1, 1].
+ * (scope: to the clause boundary, spent on the first sentiment word it
+ * flips), boosters/dampeners, ALL-CAPS and exclamation emphasis, question
+ * damping; clauses after a contrast word ("but", "however", …) dominate; a
+ * negated clause with no sentiment word is an unmet expectation ("still
+ * hasn't arrived"). compound = normalised sum in [-1, 1].
  * Labels: |compound| < 0.05 NEUTRAL; ±0.05.. NEGATIVE/POSITIVE; beyond ±0.6
  * VERY_*; MIXED when strong positive and strong negative clauses coexist.
  */

@@ -4,7 +4,9 @@
  * Aspects: a clause is about every aspect it names (aspects.txt: single
  * words by stem, phrases by stem sequence). A clause that names an aspect
  * but holds no opinion lends its aspects to the next opinionated clause of
- * the same sentence that names none ("The service, however, was awful").
+ * the same sentence that names none ("The service, however, was awful"),
+ * or, if none follows, takes the last opinion before it in the sentence
+ * ("We love the food, drinks and atmosphere").
  * Each aspect's compound normalises the sum of its clauses' item values.
  *
  * Terms: distinct stems of non-stopword words (deduplicated with a small
@@ -86,16 +88,50 @@ static int acc_add(aspect_acc *a, const clause_info *c)
     return 0;
 }
 
-/* Credits clause c to its aspects (or to the carried ones). */
-static int close_clause(clause_info *c, uint32_t *carry, uint32_t *carry_sent, aspect_acc *acc)
+/* State across clauses: aspects named without an opinion wait ("carry")
+ * for the next opinion in their sentence ("The service, however, was
+ * awful"); if none comes, they take the sentence's last opinion before
+ * them ("We love the food, drinks and atmosphere"). */
+typedef struct aspect_walk {
+    clause_info carry;        /* pending aspects (mask 0: none), spans merged */
+    clause_info last;         /* the last opinionated clause */
+    int has_last;
+} aspect_walk;
+
+static int credit(aspect_acc *acc, uint32_t mask, const clause_info *c)
 {
-    if (c->mask && !c->opinion) { *carry = c->mask; *carry_sent = c->sent; return 0; }
-    uint32_t mask = c->mask;
-    if (!mask && c->opinion && *carry && *carry_sent == c->sent) mask = *carry;
-    if (c->opinion) *carry = 0;
-    for (int a = 0; a < FB_N_ASPECTS && c->opinion; a++)
+    for (int a = 0; a < FB_N_ASPECTS; a++)
         if ((mask >> a) & 1 && acc_add(&acc[a], c)) return -1;
     return 0;
+}
+
+/* Pending aspects at a sentence end take the last opinion before them. */
+static int settle_carry(aspect_walk *w, aspect_acc *acc)
+{
+    int rc = 0;
+    if (w->carry.mask && w->has_last && w->last.sent == w->carry.sent) {
+        w->carry.sum = w->last.sum;
+        rc = credit(acc, w->carry.mask, &w->carry);
+    }
+    w->carry.mask = 0;
+    return rc;
+}
+
+static int close_clause(clause_info *c, aspect_walk *w, aspect_acc *acc)
+{
+    if (w->carry.mask && w->carry.sent != c->sent && settle_carry(w, acc)) return -1;
+    if (c->mask && !c->opinion) {
+        if (!w->carry.mask) w->carry = *c;
+        else { w->carry.mask |= c->mask; w->carry.cp_end = c->cp_end; }
+        return 0;
+    }
+    if (!c->opinion) return 0;
+    uint32_t mask = c->mask;
+    if (!mask && w->carry.mask) mask = w->carry.mask;
+    w->carry.mask = 0;
+    w->last = *c;
+    w->has_last = 1;
+    return credit(acc, mask, c);
 }
 
 static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
@@ -125,14 +161,15 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     aspect_acc acc[FB_N_ASPECTS];
     memset(acc, 0, sizeof acc);
     clause_info c = { 0 };
-    uint32_t carry = 0, carry_sent = 0, cur = UINT32_MAX;
+    aspect_walk w = { 0 };
+    uint32_t cur = UINT32_MAX;
     size_t j = 0;
     int rc = 0;
     for (size_t i = 0; i < t->n && rc == 0;) {
         const fb_token *k = &t->v[i];
         if (k->kind == FB_TOK_PUNCT) { i++; continue; }
         if (s->clause[i] != cur) {
-            if (cur != UINT32_MAX) rc = close_clause(&c, &carry, &carry_sent, acc);
+            if (cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
             memset(&c, 0, sizeof c);
             c.cp_start = k->cp_start;
             c.sent = k->sent;
@@ -144,13 +181,14 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
             c.sum += s->items[j].value;
             c.opinion = 1;
         }
-        uint32_t span;
-        int a = fb_token_aspect(lx, t, s, i, &span);
+        uint32_t span = 1;
+        int a = s->aspect[i] ? fb_token_aspect(lx, t, s, i, &span) : -1;
         if (a >= 0) c.mask |= 1u << a;
         for (uint32_t m = 1; m < span; m++) c.cp_end = t->v[i + m].cp_end;
         i += span;
     }
-    if (rc == 0 && cur != UINT32_MAX) rc = close_clause(&c, &carry, &carry_sent, acc);
+    if (rc == 0 && cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
+    if (rc == 0) rc = settle_carry(&w, acc);
     if (rc == 0) rc = emit_aspects(acc, out);
     for (int a = 0; a < FB_N_ASPECTS; a++) free(acc[a].spans);
     return rc ? oom(err) : FB_OK;

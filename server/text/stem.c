@@ -46,7 +46,7 @@ typedef struct pooled {
     struct sb_stemmer *sb;
 } pooled;
 
-#define TAG_SLOTS 32768              /* power of two; 8 bytes each */
+#define TAG_SLOTS 131072              /* power of two; 8 bytes each */
 #define TAG_BITS 24
 #define TAG_MASK ((1ull << TAG_BITS) - 1)
 
@@ -56,6 +56,7 @@ struct fb_stemmer {
     _Atomic size_t runs;
     slot *cache;                     /* word -> stem string */
     _Atomic uint64_t *tags;          /* word hash (high 40 bits) | tag (low 24) */
+    _Atomic int tags_dirty;          /* a tag was stored since open/clear */
 };
 
 int fb_stemmer_open(fb_stemmer **out, const char *lang, fb_err *err)
@@ -98,12 +99,13 @@ static int slot_read(slot *sl, uint64_t *hash, unsigned char *buf)
 {
     uint32_t s1 = atomic_load_explicit(&sl->seq, memory_order_acquire);
     if (s1 & 1) return 0;
-    *hash = atomic_load_explicit(&sl->hash, memory_order_relaxed);
+    /* acquire loads: if one saw a concurrent writer's (release) store, the
+     * re-read below sees that writer's odd sequence number */
+    *hash = atomic_load_explicit(&sl->hash, memory_order_acquire);
     for (int i = 0; i < SLOT_WORDS; i++) {
-        uint64_t w = atomic_load_explicit(&sl->w[i], memory_order_relaxed);
+        uint64_t w = atomic_load_explicit(&sl->w[i], memory_order_acquire);
         memcpy(buf + 8 * i, &w, 8);
     }
-    atomic_thread_fence(memory_order_acquire);
     return atomic_load_explicit(&sl->seq, memory_order_relaxed) == s1;
 }
 
@@ -113,12 +115,12 @@ static void slot_write(slot *sl, uint64_t hash, const unsigned char *buf)
     if ((s & 1) || !atomic_compare_exchange_strong_explicit(
                        &sl->seq, &s, s + 1, memory_order_acquire, memory_order_relaxed))
         return;   /* another writer is here: skip caching */
-    atomic_thread_fence(memory_order_release);
-    atomic_store_explicit(&sl->hash, hash, memory_order_relaxed);
+    /* release stores: none can be seen before the odd sequence number */
+    atomic_store_explicit(&sl->hash, hash, memory_order_release);
     for (int i = 0; i < SLOT_WORDS; i++) {
         uint64_t w;
         memcpy(&w, buf + 8 * i, 8);
-        atomic_store_explicit(&sl->w[i], w, memory_order_relaxed);
+        atomic_store_explicit(&sl->w[i], w, memory_order_release);
     }
     atomic_store_explicit(&sl->seq, s + 2, memory_order_release);
 }
@@ -199,16 +201,26 @@ uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
         return t == TAG_MASK ? UINT32_MAX : t;
     }
     uint32_t tag = fn(word, len, ctx);
-    if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK))
+    if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK)) {
         atomic_store_explicit(sl, (h & ~TAG_MASK) | (tag == UINT32_MAX ? TAG_MASK : tag),
                               memory_order_relaxed);
+        if (!atomic_load_explicit(&st->tags_dirty, memory_order_relaxed))
+            atomic_store_explicit(&st->tags_dirty, 1, memory_order_relaxed);
+    }
     return tag;
+}
+
+void fb_stemmer_clear_tags(fb_stemmer *st)
+{
+    if (!atomic_load_explicit(&st->tags_dirty, memory_order_relaxed)) return;  /* untouched pages stay unmapped */
+    for (size_t i = 0; i < TAG_SLOTS; i++) atomic_store_explicit(&st->tags[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&st->tags_dirty, 0, memory_order_relaxed);
 }
 
 void fb_stemmer_clear(fb_stemmer *st)
 {
     memset(st->cache, 0, CACHE_SLOTS * sizeof(slot));
-    for (size_t i = 0; i < TAG_SLOTS; i++) atomic_store_explicit(&st->tags[i], 0, memory_order_relaxed);
+    fb_stemmer_clear_tags(st);
 }
 
 size_t fb_stemmer_runs(const fb_stemmer *st)

@@ -35,7 +35,7 @@ size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t c
 /* A cache of caller-defined 24-bit tags per word, next to the stems: the
  * lexicon tags each word with what it resolves to (its surface entry or its
  * stem's id), so a word seen before costs one atomic load (8 bytes a slot,
- * 256 KiB). fn(word) computes the tag on a miss (it may call fb_stem); it
+ * 1 MiB). fn(word) computes the tag on a miss (it may call fb_stem); it
  * must be a pure function of the word while the cache is in use (call
  * fb_stemmer_clear if it changes). Tags below 2^24 - 1 and UINT32_MAX are
  * cached; others, and words over FB_STEM_MAX_WORD bytes, are recomputed. */
@@ -45,8 +45,10 @@ uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_f
 uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
                        fb_stem_tag_fn fn, void *ctx);
 
-/* Empties the cache. Not thread-safe: only while nobody else uses st. */
+/* Empties the caches (both, or only the word tags). Not thread-safe: only
+ * while nobody else uses st. */
 void fb_stemmer_clear(fb_stemmer *st);
+void fb_stemmer_clear_tags(fb_stemmer *st);
 
 /* Number of words actually run through Snowball since open (cache misses;
  * approximate under concurrency). */

@@ -51,6 +51,8 @@ int fb_text_open(fb_textengine **out, const char *lexicon_dir, fb_err *err)
     if (rc == FB_OK && te->n_langs == 0)
         rc = fb_err_set(err, FB_INVALID,
                         "lexicons: no language directory (en, es, fr, de, pt) under %s", dir);
+    if (rc == FB_OK)
+        rc = fb_langid_build(&te->langid, (const fb_lexicon *const *)te->langs, te->n_langs, err);
     if (rc) { fb_text_close(te); return rc; }
     *out = te;
     return FB_OK;
@@ -61,6 +63,7 @@ void fb_text_close(fb_textengine *te)
     if (!te) return;
     for (size_t i = 0; i < te->n_langs; i++) fb_lexicon_free(te->langs[i]);
     fb_emojilex_free(te->emoji);
+    fb_langid_free(te->langid);
     free(te);
 }
 

@@ -5,6 +5,7 @@
 #define FB_TEXTENGINE_H
 
 #include "emojilex.h"
+#include "langid.h"
 #include "lexicon.h"
 #include "sentiment.h"
 
@@ -14,6 +15,7 @@ struct fb_textengine {
     fb_lexicon *langs[FB_TEXT_MAX_LANGS];
     size_t n_langs;
     fb_emojilex *emoji;
+    fb_langid *langid;          /* stopword profiles of all languages */
 };
 
 /* The lexicon for a primary tag ("en"; "en-GB" matches "en"), or NULL. */

@@ -43,6 +43,7 @@ typedef struct fb_token {
     uint32_t cp_start, cp_end;   /* code point span, half-open */
     uint32_t norm, norm_len;     /* normalised form: fb_tokens.norm + norm */
     uint32_t sent, clause;       /* sentence and clause index */
+    uint64_t hash;               /* words: fb_strtab_hash64 of the normal form */
     uint8_t kind, flags;
     uint8_t n_excl, n_quest;     /* '!' and '?' in a punctuation run (max 255) */
 } fb_token;

@@ -5,6 +5,8 @@
 
 #include "fbtest.h"
 #include "text/sentiment.h"
+#include "text/utf8.h"
+#include "../../client/offline.c"   /* feedbackctl analyze --offline (single file) */
 
 static fb_textengine *te;
 
@@ -124,6 +126,7 @@ START_TEST(emoji_and_emoticons)
     NEG("Dinner tonight 😡");
     POS("Loved it ❤️");
     NEG("ok :(");
+    NEG("Not connected to my phone :(");     /* negation does not flip emoji */
     POS("ok :)");
     /* a ZWJ sequence is one token; an unlisted one falls back to its base */
     double z = score("👨‍👩‍👧 at the park");
@@ -286,6 +289,11 @@ START_TEST(aspects_per_opinionated_clause)
     ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
     ck_assert(aspect(&s, "service") && aspect(&s, "service")->compound < 0);
     fb_sentiment_free(&s);
+    /* ... or, if no opinion follows, takes the last one before it */
+    t = "We love the food, the drinks, and the atmosphere!";
+    ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
+    ck_assert(aspect(&s, "ambience") && aspect(&s, "ambience")->compound > 0);
+    fb_sentiment_free(&s);
     /* no opinion, no aspect score */
     t = "We ordered pizza.";
     ck_assert_int_eq(fb_sentiment_analyze(te, t, strlen(t), "en", NULL, 0, &s, &err), FB_OK);
@@ -368,6 +376,39 @@ START_TEST(threads_get_the_same_scores)
 }
 END_TEST
 
+START_TEST(offline_scores_one_line_per_line)
+{
+    const char input[] = "Great food!\n\nThe waiter was rude\r\nbad \xff bytes\nno newline at end";
+    FILE *in = fmemopen((void *)input, sizeof input - 1, "r");
+    char *outbuf = NULL;
+    size_t outlen = 0;
+    FILE *out = open_memstream(&outbuf, &outlen);
+    fb_err err = { 0 };
+    ck_assert_int_eq(fbctl_analyze_offline(te, "en", in, out, &err), FB_OK);
+    fclose(in);
+    fclose(out);
+    char label[5][32];
+    double c[5];
+    ck_assert_int_eq(sscanf(outbuf, "%lf\t%31s\n%lf\t%31s\n%lf\t%31s\n%lf\t%31s\n%lf\t%31s",
+                            &c[0], label[0], &c[1], label[1], &c[2], label[2], &c[3], label[3],
+                            &c[4], label[4]), 10);
+    ck_assert(c[0] > 0);
+    ck_assert_str_eq(label[1], "NEUTRAL");        /* an empty line still gets a line */
+    ck_assert(c[2] < 0);
+    ck_assert(strstr(outbuf, "0.0000\tNEUTRAL\n"));
+    int lines = 0;
+    for (char *p = outbuf; *p; p++) lines += *p == '\n';
+    ck_assert_int_eq(lines, 5);
+    free(outbuf);
+    in = fmemopen((void *)input, sizeof input - 1, "r");
+    out = open_memstream(&outbuf, &outlen);
+    ck_assert_int_eq(fbctl_analyze_offline(te, "xx", in, out, &err), FB_INVALID);
+    fclose(in);
+    fclose(out);
+    free(outbuf);
+}
+END_TEST
+
 static Suite *sentiment_suite(void)
 {
     Suite *s = suite_create("sentiment");
@@ -395,6 +436,7 @@ static Suite *sentiment_suite(void)
     tcase_add_test(tc, terms_are_distinct_content_stems);
     tcase_add_test(tc, robust_on_pathological_text);
     tcase_add_test(tc, threads_get_the_same_scores);
+    tcase_add_test(tc, offline_scores_one_line_per_line);
     suite_add_tcase(s, tc);
     return s;
 }
