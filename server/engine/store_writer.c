@@ -1,11 +1,17 @@
-/* store_writer.c — the writer thread: batching, nested ops, group commit,
- * map growth (the design is explained at the top of store.c).
+/* store_writer.c — the writer and syncer threads: batching, nested ops,
+ * group commit, the two-stage durable commit, map growth (the design is
+ * explained at the top of store.c).
  *
  * Life of an op: a caller queues it (waiting while the bounded queue is
- * full); the writer takes up to max_batch queued ops, runs each in a nested
- * transaction of one batch transaction (commit on FB_OK, abort otherwise),
- * commits the batch (the durable fsync), then runs every successful op's
- * after-commit actions in order, then every done callback in order.
+ * full); the writer takes every queued op (up to max_batch), runs each in a
+ * nested transaction of one batch transaction (commit on FB_OK, abort
+ * otherwise) and commits the batch: LMDB writes and fdatasyncs the data
+ * pages, then writes the meta page without syncing it (MDB_NOMETASYNC). The
+ * writer hands the batch to the syncer and goes on with the next one. The
+ * syncer fdatasyncs the file (mdb_env_sync), which makes the meta page of
+ * every batch handed to it so far durable, and only then runs each batch's
+ * after-commit actions in order, then its done callbacks in order, batch
+ * after batch in commit order.
  */
 #include "store_internal.h"
 
@@ -115,7 +121,8 @@ static int grow(fb_store *st)
     return rc;
 }
 
-/* After-commit actions of every op in order, then every done callback. */
+/* After-commit actions of every op in order, then every done callback.
+ * Runs on the syncer thread, once the batch is durable (or has failed). */
 static void finish(fb_store *st, fb_op **ops, int n, int committed)
 {
     int failed = 0;
@@ -127,6 +134,7 @@ static void finish(fb_store *st, fb_op **ops, int n, int committed)
     st->c.batches += committed;
     st->c.ops += (uint64_t)n;
     st->c.failed_ops += (uint64_t)failed;
+    if ((uint32_t)n > st->c.largest_batch) st->c.largest_batch = (uint32_t)n;
     pthread_mutex_unlock(&st->mu);
     for (int i = 0; i < n; i++) {
         fb_op *op = ops[i];
@@ -153,6 +161,21 @@ static void fail_all(fb_op **ops, int n, int code, const fb_err *why)
     }
 }
 
+/* Hands ops[0..n) (one batch, in commit order) to the syncer, waiting for
+ * a free pipeline slot. Writer thread only. */
+static void handoff(fb_store *st, fb_op **ops, int n, int committed)
+{
+    pthread_mutex_lock(&st->pipe_mu);
+    while (st->pipe_count == PIPE_DEPTH) pthread_cond_wait(&st->pipe_space, &st->pipe_mu);
+    fb_pipe_slot *slot = &st->pipe[(st->pipe_head + st->pipe_count) % PIPE_DEPTH];
+    memcpy(slot->ops, ops, (size_t)n * sizeof *ops);
+    slot->n = n;
+    slot->committed = committed;
+    st->pipe_count++;
+    pthread_cond_signal(&st->pipe_work);
+    pthread_mutex_unlock(&st->pipe_mu);
+}
+
 /* Runs ops[0..n) as one or more batch transactions (more only when the map
  * had to grow midway). */
 static void process(fb_store *st, fb_op **ops, int n)
@@ -164,7 +187,7 @@ static void process(fb_store *st, fb_op **ops, int n)
         if (rc) {
             fb_store_mdb_err(rc, "begin write transaction", &why);
             fail_all(ops, n, why.code, &why);
-            finish(st, ops, n, 0);
+            handoff(st, ops, n, 0);
             return;
         }
         int ran = 0, stopped = 0;
@@ -191,13 +214,13 @@ static void process(fb_store *st, fb_op **ops, int n)
             fb_store_mdb_err(rc, "commit", &why);
             fail_all(ops, ran, why.code, &why);
         }
-        if (ran > 0) finish(st, ops, ran, rc == 0);
+        if (ran > 0) handoff(st, ops, ran, rc == 0);
         ops += ran;
         n -= ran;
         if (stopped && (rc = grow(st)) != 0) { /* cannot grow: give up on that op */
             grow_err(rc, &why);
             fail_all(ops, 1, why.code, &why);
-            finish(st, ops, 1, 0);
+            handoff(st, ops, 1, 0);
             ops++;
             n--;
         }
@@ -229,13 +252,66 @@ void *fb_store_writer_main(void *p)
     return NULL;
 }
 
+/* ------------------------------------------------------------ the syncer */
+
+/* Makes the k batches from slot head on durable with one sync, then
+ * finishes them in commit order. If the sync fails, nothing committed in
+ * them is known to be on disk: their ops fail (no after-commit action
+ * runs) rather than reporting success. */
+static void settle(fb_store *st, int head, int k)
+{
+    int any_committed = 0, rc = 0;
+    for (int i = 0; i < k; i++) any_committed |= st->pipe[(head + i) % PIPE_DEPTH].committed;
+    if (any_committed && !st->no_sync) {
+        fb_store_gate_enter(st); /* never overlaps a map resize */
+        rc = mdb_env_sync(st->env, 1);
+        fb_store_gate_leave(st);
+        if (rc == 0) {
+            pthread_mutex_lock(&st->mu);
+            st->c.syncs++;
+            pthread_mutex_unlock(&st->mu);
+        }
+    }
+    for (int i = 0; i < k; i++) {
+        fb_pipe_slot *slot = &st->pipe[(head + i) % PIPE_DEPTH];
+        if (rc && slot->committed) {
+            fb_err why;
+            fb_store_mdb_err(rc, "sync to disk", &why);
+            fail_all(slot->ops, slot->n, why.code, &why);
+        }
+        finish(st, slot->ops, slot->n, slot->committed);
+    }
+}
+
+void *fb_store_syncer_main(void *p)
+{
+    fb_store *st = p;
+    pthread_mutex_lock(&st->pipe_mu);
+    for (;;) {
+        while (!st->pipe_count && !st->pipe_closing) pthread_cond_wait(&st->pipe_work, &st->pipe_mu);
+        if (!st->pipe_count) break; /* the writer has exited and everything is settled */
+        int head = st->pipe_head, k = st->pipe_count;
+        pthread_mutex_unlock(&st->pipe_mu);
+        settle(st, head, k);
+        pthread_mutex_lock(&st->pipe_mu);
+        st->pipe_head = (head + k) % PIPE_DEPTH;
+        st->pipe_count -= k;
+        pthread_cond_broadcast(&st->pipe_space);
+    }
+    pthread_mutex_unlock(&st->pipe_mu);
+    return NULL;
+}
+
 /* Queues op; waits while the queue is full unless nowait (then
- * FB_EXHAUSTED) or on the writer thread itself (which must not wait for
- * itself: a done callback may queue a follow-up write). */
+ * FB_EXHAUSTED) or on the writer or syncer thread (which must not wait for
+ * the writer: a done callback may queue a follow-up write, and the writer
+ * may be waiting for the syncer). */
 static int enqueue(fb_store *st, fb_op *op, int nowait)
 {
     pthread_mutex_lock(&st->mu);
-    int on_writer = st->writer_started && pthread_equal(pthread_self(), st->writer);
+    pthread_t self = pthread_self();
+    int on_writer = (st->writer_started && pthread_equal(self, st->writer)) ||
+                    (st->syncer_started && pthread_equal(self, st->syncer));
     if (nowait && !st->closing && st->queued >= st->max_queue && !on_writer) {
         pthread_mutex_unlock(&st->mu);
         return FB_EXHAUSTED;
