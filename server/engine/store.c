@@ -13,6 +13,23 @@
  * concurrent writers therefore share one fsync, and a reply is never sent
  * for data that is not on disk.
  *
+ * Two stages: LMDB's default commit syncs twice (the data pages, then the
+ * meta page that points at them), and the replies are work too. So the
+ * environment is opened with MDB_NOMETASYNC: mdb_txn_commit writes and
+ * fdatasyncs the data pages, then writes the meta page without syncing it.
+ * That keeps LMDB's integrity (the meta page only ever reaches the disk
+ * after the pages it points to; a system crash can at worst undo the last
+ * commit, which nobody has been told about). The writer hands each
+ * committed batch to a syncer thread and starts on the next batch at once;
+ * the syncer calls mdb_env_sync (one fdatasync, which also flushes the
+ * meta pages of every batch handed over before it started), and only then
+ * runs the batches' after-commit actions and done callbacks, batch by batch
+ * in commit order. A handoff ring of PIPE_DEPTH slots bounds the batches
+ * between the stages. A kill -9 loses nothing acknowledged (the page cache
+ * survives a process), and after a power loss every acknowledged batch is
+ * on disk because its acknowledgement waited for a sync that began after
+ * its meta page was written.
+ *
  * Map growth: LMDB's map has a fixed size. When an op reports MDB_MAP_FULL
  * (through fb_txn_mdb_err), the ops that already ran are committed, the map
  * is doubled and the op is run again in a fresh batch; at max_map_bytes the
