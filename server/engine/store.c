@@ -241,10 +241,10 @@ int fb_store_open(fb_store **out, const char *dir, const fb_store_opts *opts, fb
     pthread_cond_init(&st->space, NULL);
     pthread_mutex_init(&st->gate_mu, NULL);
     pthread_cond_init(&st->gate_cv, &ca);
-    pthread_condattr_destroy(&ca);
     pthread_mutex_init(&st->pipe_mu, NULL);
-    pthread_cond_init(&st->pipe_work, NULL);
+    pthread_cond_init(&st->pipe_work, &ca); /* timed waits: CLOCK_MONOTONIC */
     pthread_cond_init(&st->pipe_space, NULL);
+    pthread_condattr_destroy(&ca);
     fb_idgen_init(&st->ids);
     fb_store_note_map_size(st);
     /* The syncer first: the writer hands batches to it. Each thread's id is
@@ -313,6 +313,7 @@ void fb_store_stats(fb_store *st, fb_store_counters *out)
     *out = st->c;
     out->queued = (uint32_t)st->queued;
     pthread_mutex_unlock(&st->mu);
+    out->syncs = __atomic_load_n(&st->syncs, __ATOMIC_SEQ_CST);
 }
 
 struct fb_idgen *fb_store_ids(fb_store *st) { return &st->ids; }

@@ -19,6 +19,10 @@ enum { MAX_DBS = 32, MAX_READERS = 1024, READER_PAUSE_MS = 50, ADOPT_WAIT_MS = 5
  * unreplied work between the two stages. */
 enum { PIPE_DEPTH = 4 };
 
+/* How long the syncer waits for the writer's next commit (whose data sync
+ * also makes the batches before it durable) before it syncs by itself. */
+enum { COMMIT_WAIT_US = 2000 };
+
 typedef struct fb_after {
     void (*fn)(void *);
     void (*free_fn)(void *);
@@ -55,6 +59,7 @@ struct fb_txn {
 typedef struct fb_pipe_slot {
     fb_op **ops;
     int n, committed;
+    int durable; /* a later commit's data sync has covered its meta page */
 } fb_pipe_slot;
 
 struct fb_store {
@@ -75,7 +80,10 @@ struct fb_store {
     pthread_cond_t pipe_work, pipe_space;
     fb_pipe_slot pipe[PIPE_DEPTH];
     int pipe_head, pipe_count, pipe_closing, syncer_started;
+    int writer_idle;   /* no batch in progress: no commit is coming */
+    int pipe_settling; /* leading slots the syncer is finishing (hands off) */
     pthread_t syncer;
+    uint64_t syncs; /* counters.syncs, updated atomically (see store_writer.c) */
 
     pthread_mutex_t gate_mu; /* open transactions of this process vs resize */
     pthread_cond_t gate_cv;

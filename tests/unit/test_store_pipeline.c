@@ -125,7 +125,7 @@ START_TEST(done_only_after_sync)
                       (unsigned long long)ops[i].syncs_at_done, (unsigned long long)ops[i].syncs_at_run);
         ck_assert_int_eq(read_len(st, d, ops[i].put.key, NULL), 16);
     }
-    /* one sync may cover several batches, never fewer batches than syncs */
+    /* a sync covers one or more batches: never more syncs than batches */
     ck_assert_uint_ge(c.syncs, 1);
     ck_assert_uint_le(c.syncs, c.batches);
     ck_assert_uint_le(c.largest_batch, 4);
