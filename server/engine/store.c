@@ -20,11 +20,14 @@
  * That keeps LMDB's integrity (the meta page only ever reaches the disk
  * after the pages it points to; a system crash can at worst undo the last
  * commit, which nobody has been told about). The writer hands each
- * committed batch to a syncer thread and starts on the next batch at once;
- * the syncer calls mdb_env_sync (one fdatasync, which also flushes the
- * meta pages of every batch handed over before it started), and only then
- * runs the batches' after-commit actions and done callbacks, batch by batch
- * in commit order. A handoff ring of PIPE_DEPTH slots bounds the batches
+ * committed batch to a syncer thread and starts on the next batch at once.
+ * A batch is durable once any fdatasync of the file that began after its
+ * meta page was written has returned: the data sync of the writer's next
+ * commit (under load there is one every few ms, so a batch costs one sync),
+ * or the syncer's own mdb_env_sync when the writer is idle or its next
+ * commit takes longer than COMMIT_WAIT_US. Only then does the syncer run
+ * the batches' after-commit actions and done callbacks, batch by batch in
+ * commit order. A handoff ring of PIPE_DEPTH slots bounds the batches
  * between the stages. A kill -9 loses nothing acknowledged (the page cache
  * survives a process), and after a power loss every acknowledged batch is
  * on disk because its acknowledgement waited for a sync that began after

@@ -117,7 +117,8 @@ typedef struct fb_store_counters {
     uint64_t map_grows;  /* times this process grew the map */
     uint64_t map_bytes;  /* current map size */
     uint32_t queued;     /* ops waiting for the writer right now */
-    uint64_t syncs;      /* durable syncs by the syncer (one may cover several batches) */
+    uint64_t syncs;      /* syncs that made batches durable: the syncer's own, or a later
+                            commit's data sync (one may cover several batches) */
     uint32_t largest_batch; /* most ops finished in one batch so far */
 } fb_store_counters;
 void fb_store_stats(fb_store *st, fb_store_counters *out);
