@@ -13,6 +13,26 @@
  * concurrent writers therefore share one fsync, and a reply is never sent
  * for data that is not on disk.
  *
+ * Two stages: LMDB's default commit syncs twice (the data pages, then the
+ * meta page that points at them), and the replies are work too. So the
+ * environment is opened with MDB_NOMETASYNC: mdb_txn_commit writes and
+ * fdatasyncs the data pages, then writes the meta page without syncing it.
+ * That keeps LMDB's integrity (the meta page only ever reaches the disk
+ * after the pages it points to; a system crash can at worst undo the last
+ * commit, which nobody has been told about). The writer hands each
+ * committed batch to a syncer thread and starts on the next batch at once.
+ * A batch is durable once any fdatasync of the file that began after its
+ * meta page was written has returned: the data sync of the writer's next
+ * commit (under load there is one every few ms, so a batch costs one sync),
+ * or the syncer's own mdb_env_sync when the writer is idle or its next
+ * commit takes longer than COMMIT_WAIT_US. Only then does the syncer run
+ * the batches' after-commit actions and done callbacks, batch by batch in
+ * commit order. A handoff ring of PIPE_DEPTH slots bounds the batches
+ * between the stages. A kill -9 loses nothing acknowledged (the page cache
+ * survives a process), and after a power loss every acknowledged batch is
+ * on disk because its acknowledgement waited for a sync that began after
+ * its meta page was written.
+ *
  * Map growth: LMDB's map has a fixed size. When an op reports MDB_MAP_FULL
  * (through fb_txn_mdb_err), the ops that already ran are committed, the map
  * is doubled and the op is run again in a fresh batch; at max_map_bytes the
@@ -83,7 +103,7 @@ static void deadline_after(struct timespec *ts, int ms)
     if (ts->tv_nsec >= 1000000000L) { ts->tv_sec++; ts->tv_nsec -= 1000000000L; }
 }
 
-static void gate_enter(fb_store *st)
+void fb_store_gate_enter(fb_store *st)
 {
     pthread_mutex_lock(&st->gate_mu);
     if (st->resize_waiting) { /* give a waiting resize a short head start */
@@ -137,7 +157,7 @@ void fb_store_note_map_size(fb_store *st)
 int fb_store_gated_begin(fb_store *st, unsigned flags, MDB_txn **txn, int adopt_wait_ms)
 {
     for (int tries = 0;; tries++) {
-        gate_enter(st);
+        fb_store_gate_enter(st);
         int rc = mdb_txn_begin(st->env, NULL, flags, txn);
         if (rc == 0) return 0;
         fb_store_gate_leave(st);
@@ -178,7 +198,10 @@ static int open_env(fb_store *st, const char *dir, const fb_store_opts *o, fb_er
     if (!rc) rc = mdb_env_set_maxdbs(st->env, MAX_DBS);
     if (!rc) rc = mdb_env_set_maxreaders(st->env, MAX_READERS);
     if (!rc) rc = mdb_env_set_mapsize(st->env, initial);
-    if (!rc) rc = mdb_env_open(st->env, dir, MDB_NOTLS | (o->no_sync ? MDB_NOSYNC : 0), 0600);
+    /* MDB_NOMETASYNC: a commit syncs its data pages but not its meta page;
+     * the syncer thread's mdb_env_sync does that before any reply (see the
+     * top of this file). */
+    if (!rc) rc = mdb_env_open(st->env, dir, MDB_NOTLS | (o->no_sync ? MDB_NOSYNC : MDB_NOMETASYNC), 0600);
     if (rc) {
         fb_err_set(err, FB_INTERNAL, "storage: cannot open LMDB environment in %s: %s",
                    dir, mdb_strerror(rc));
@@ -200,11 +223,14 @@ int fb_store_open(fb_store **out, const char *dir, const fb_store_opts *opts, fb
     st->max_map_bytes = o.max_map_bytes ? o.max_map_bytes : (uint64_t)64 << 30;
     st->max_batch = o.max_batch > 0 ? o.max_batch : 1024;
     st->max_queue = o.max_queue > 0 ? o.max_queue : 4 * st->max_batch;
-    st->batch = calloc((size_t)st->max_batch, sizeof *st->batch);
+    st->no_sync = o.no_sync;
+    /* the writer's batch and the pipeline slots: one array */
+    st->batch = calloc((size_t)st->max_batch * (1 + PIPE_DEPTH), sizeof *st->batch);
     if (!st->batch) {
         free(st);
         return fb_err_set(err, FB_INTERNAL, "storage: out of memory");
     }
+    for (int i = 0; i < PIPE_DEPTH; i++) st->pipe[i].ops = st->batch + (size_t)st->max_batch * (1 + i);
     if (open_env(st, dir, &o, err) != FB_OK) {
         free(st->batch);
         free(st);
@@ -218,16 +244,24 @@ int fb_store_open(fb_store **out, const char *dir, const fb_store_opts *opts, fb
     pthread_cond_init(&st->space, NULL);
     pthread_mutex_init(&st->gate_mu, NULL);
     pthread_cond_init(&st->gate_cv, &ca);
+    pthread_mutex_init(&st->pipe_mu, NULL);
+    pthread_cond_init(&st->pipe_work, &ca); /* timed waits: CLOCK_MONOTONIC */
+    pthread_cond_init(&st->pipe_space, NULL);
     pthread_condattr_destroy(&ca);
     fb_idgen_init(&st->ids);
     fb_store_note_map_size(st);
-    if (pthread_create(&st->writer, NULL, fb_store_writer_main, st) != 0) {
-        fb_store_close(st);
-        return fb_err_set(err, FB_INTERNAL, "storage: cannot start the writer thread");
-    }
+    /* The syncer first: the writer hands batches to it. Each thread's id is
+     * recorded under mu before any op can be queued (enqueue reads it). */
     pthread_mutex_lock(&st->mu);
-    st->writer_started = 1;
+    int ok = pthread_create(&st->syncer, NULL, fb_store_syncer_main, st) == 0;
+    st->syncer_started = ok;
+    ok = ok && pthread_create(&st->writer, NULL, fb_store_writer_main, st) == 0;
+    st->writer_started = ok;
     pthread_mutex_unlock(&st->mu);
+    if (!ok) {
+        fb_store_close(st);
+        return fb_err_set(err, FB_INTERNAL, "storage: cannot start the writer threads");
+    }
     *out = st;
     return FB_OK;
 }
@@ -236,17 +270,25 @@ void fb_store_close(fb_store *st)
 {
     if (!st) return;
     pthread_mutex_lock(&st->mu);
-    int started = st->writer_started && !st->closing;
+    int writer = st->writer_started && !st->closing, syncer = st->syncer_started && !st->closing;
     st->closing = 1;
     pthread_cond_broadcast(&st->work);
     pthread_cond_broadcast(&st->space);
     pthread_mutex_unlock(&st->mu);
-    if (started) pthread_join(st->writer, NULL);
+    if (writer) pthread_join(st->writer, NULL); /* the queue is drained and handed off */
+    pthread_mutex_lock(&st->pipe_mu);
+    st->pipe_closing = 1;
+    pthread_cond_broadcast(&st->pipe_work);
+    pthread_mutex_unlock(&st->pipe_mu);
+    if (syncer) pthread_join(st->syncer, NULL); /* every handed-off batch is settled */
     mdb_env_sync(st->env, 1);
     mdb_env_close(st->env);
     fb_idgen_destroy(&st->ids);
     pthread_cond_destroy(&st->gate_cv);
     pthread_mutex_destroy(&st->gate_mu);
+    pthread_cond_destroy(&st->pipe_space);
+    pthread_cond_destroy(&st->pipe_work);
+    pthread_mutex_destroy(&st->pipe_mu);
     pthread_cond_destroy(&st->space);
     pthread_cond_destroy(&st->work);
     pthread_mutex_destroy(&st->mu);
@@ -262,6 +304,7 @@ int fb_store_dbi(fb_store *st, const char *name, MDB_dbi *out, fb_err *err)
     rc = mdb_dbi_open(txn, name, MDB_CREATE, out);
     if (rc) mdb_txn_abort(txn);
     else rc = mdb_txn_commit(txn);
+    if (!rc && !st->no_sync) rc = mdb_env_sync(st->env, 1); /* its meta page too (MDB_NOMETASYNC) */
     fb_store_gate_leave(st);
     if (rc) return fb_err_set(err, FB_INTERNAL, "storage: open table %s: %s", name, mdb_strerror(rc));
     return FB_OK;
@@ -273,6 +316,7 @@ void fb_store_stats(fb_store *st, fb_store_counters *out)
     *out = st->c;
     out->queued = (uint32_t)st->queued;
     pthread_mutex_unlock(&st->mu);
+    out->syncs = __atomic_load_n(&st->syncs, __ATOMIC_SEQ_CST);
 }
 
 struct fb_idgen *fb_store_ids(fb_store *st) { return &st->ids; }

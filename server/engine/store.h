@@ -1,4 +1,5 @@
-/* store.h — the durable store: one LMDB environment, one writer thread.
+/* store.h — the durable store: one LMDB environment, a writer thread and
+ * a syncer thread.
  *
  * Contract
  * - One environment in the data directory (data.mdb, lock.mdb). Several
@@ -8,7 +9,11 @@
  *   rolled back alone), commits the batch once with a durable sync, and only
  *   then runs after-commit actions and calls each op's done callback. So a
  *   reply sent from a done callback is always for durable data, and N
- *   concurrent writers cost one fsync, not N.
+ *   concurrent writers cost one fsync, not N. The last step (the meta
+ *   page's sync, the after-commit actions, the done callbacks) runs on the
+ *   syncer thread while the writer already runs the next batch; batches
+ *   finish in commit order, and within a batch every after-commit action
+ *   (in op order) runs before the first done callback (in op order).
  * - A full map is grown (doubling, up to opts.max_map_bytes); beyond that the
  *   op fails with FB_EXHAUSTED. Never a crash or corruption. (Growth waits
  *   for this process's open transactions to end; if one stays open for 10 s
@@ -55,14 +60,15 @@ int fb_store_dbi(fb_store *st, const char *name, MDB_dbi *out, fb_err *err);
 /* Runs on the writer thread inside the batch; use fb_txn_mdb() for LMDB
  * calls. Return FB_OK or an error code (then this op's writes are undone). */
 typedef int (*fb_write_fn)(fb_txn *txn, void *arg, fb_err *err);
-/* Called once per op on the writer thread after the batch is durable
- * (rc == FB_OK) or the op failed (rc and err say why). Keep it short. */
+/* Called once per op on the syncer thread after the batch is durable
+ * (rc == FB_OK) or the op failed (rc and err say why). Keep it short: it
+ * delays every later reply. It may run while the writer runs later ops. */
 typedef void (*fb_done_fn)(void *arg, int rc, const fb_err *err);
 
 /* Queues a write. Returns FB_OK (done will be called exactly once) or
  * FB_UNAVAILABLE when the store is closing (done is not called). Waits
  * while opts.max_queue ops are queued (backpressure), except when called on
- * the writer thread (from a done callback or after-commit action). */
+ * the store's own threads (from a done callback or after-commit action). */
 int fb_store_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void *arg);
 
 /* Like fb_store_write_async, but never waits for room: FB_EXHAUSTED (done
@@ -79,12 +85,12 @@ int fb_store_write(fb_store *st, fb_write_fn fn, void *arg, fb_err *err);
  * So fn must have no effect outside the transaction except through
  * fb_txn_after_commit, and must not consume or mutate its arg in a way a
  * second run would see (build per-run outputs inside fn, reset them first).
- * Never call fb_store_write (the waiting form) from the writer thread (fn,
+ * Never call fb_store_write (the waiting form) from the store's threads (fn,
  * done or after-commit actions): it would wait for itself. */
 
 MDB_txn *fb_txn_mdb(fb_txn *txn);
 fb_store *fb_txn_store(fb_txn *txn);
-/* Runs fn(arg) on the writer thread after the batch is durable, before the
+/* Runs fn(arg) on the syncer thread after the batch is durable, before the
  * done callbacks (e.g. publish an alert to live subscribers). If the op
  * fails, it is not run; free_fn (may be NULL) is then called instead. */
 int fb_txn_after_commit(fb_txn *txn, void (*fn)(void *), void (*free_fn)(void *), void *arg);
@@ -111,6 +117,9 @@ typedef struct fb_store_counters {
     uint64_t map_grows;  /* times this process grew the map */
     uint64_t map_bytes;  /* current map size */
     uint32_t queued;     /* ops waiting for the writer right now */
+    uint64_t syncs;      /* syncs that made batches durable: the syncer's own, or a later
+                            commit's data sync (one may cover several batches) */
+    uint32_t largest_batch; /* most ops finished in one batch so far */
 } fb_store_counters;
 void fb_store_stats(fb_store *st, fb_store_counters *out);
 

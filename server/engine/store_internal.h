@@ -14,6 +14,15 @@
 enum { MAX_DBS = 32, MAX_READERS = 1024, READER_PAUSE_MS = 50, ADOPT_WAIT_MS = 5000,
        GROW_WAIT_MS = 10000 };
 
+/* Committed batches waiting for the syncer at most (each up to max_batch
+ * ops): the writer waits for a free slot, which bounds the memory and the
+ * unreplied work between the two stages. */
+enum { PIPE_DEPTH = 4 };
+
+/* How long the syncer waits for the writer's next commit (whose data sync
+ * also makes the batches before it durable) before it syncs by itself. */
+enum { COMMIT_WAIT_US = 2000 };
+
 typedef struct fb_after {
     void (*fn)(void *);
     void (*free_fn)(void *);
@@ -45,10 +54,18 @@ struct fb_txn {
     int map_full;
 };
 
+/* A batch handed from the writer to the syncer: its ops (in commit order)
+ * and whether its transaction committed (else every op carries its error). */
+typedef struct fb_pipe_slot {
+    fb_op **ops;
+    int n, committed;
+    int durable; /* a later commit's data sync has covered its meta page */
+} fb_pipe_slot;
+
 struct fb_store {
     MDB_env *env;
     uint64_t max_map_bytes;
-    int max_batch, max_queue;
+    int max_batch, max_queue, no_sync;
 
     pthread_mutex_t mu; /* queue, counters */
     pthread_cond_t work, space;
@@ -58,6 +75,16 @@ struct fb_store {
     fb_op **batch;
     fb_store_counters c;
 
+    /* writer -> syncer: a ring of PIPE_DEPTH slots (under pipe_mu) */
+    pthread_mutex_t pipe_mu;
+    pthread_cond_t pipe_work, pipe_space;
+    fb_pipe_slot pipe[PIPE_DEPTH];
+    int pipe_head, pipe_count, pipe_closing, syncer_started;
+    int writer_idle;   /* no batch in progress: no commit is coming */
+    int pipe_settling; /* leading slots the syncer is finishing (hands off) */
+    pthread_t syncer;
+    uint64_t syncs; /* counters.syncs, updated atomically (see store_writer.c) */
+
     pthread_mutex_t gate_mu; /* open transactions of this process vs resize */
     pthread_cond_t gate_cv;
     int open_txns, resize_waiting;
@@ -66,7 +93,9 @@ struct fb_store {
 };
 
 
-/* store.c: the transaction gate (see store.c) */
+/* store.c: the transaction gate (see store.c). enter/leave bracket any use
+ * of the map that a resize must not overlap (a txn, the syncer's sync). */
+void fb_store_gate_enter(fb_store *st);
 void fb_store_gate_leave(fb_store *st);
 /* Begins a transaction inside the gate (adopting another process's map
  * growth). On success the gate is held; end the txn, then gate_leave. */
@@ -78,7 +107,10 @@ void fb_store_note_map_size(fb_store *st);
 /* "storage: data directory map is full (N MiB); raise max map size" */
 int fb_store_exhausted(fb_store *st, fb_err *err);
 
-/* store_writer.c: the writer thread's body (arg: the store). */
+/* store_writer.c: the writer thread's body (arg: the store); when the
+ * queue is closed and drained it tells the syncer to finish and exits. */
 void *fb_store_writer_main(void *st);
+/* store_writer.c: the syncer thread's body (arg: the store). */
+void *fb_store_syncer_main(void *st);
 
 #endif

@@ -1,17 +1,28 @@
-/* store_writer.c — the writer thread: batching, nested ops, group commit,
- * map growth (the design is explained at the top of store.c).
+/* store_writer.c — the writer and syncer threads: batching, nested ops,
+ * group commit, the two-stage durable commit, map growth (the design is
+ * explained at the top of store.c).
  *
  * Life of an op: a caller queues it (waiting while the bounded queue is
- * full); the writer takes up to max_batch queued ops, runs each in a nested
- * transaction of one batch transaction (commit on FB_OK, abort otherwise),
- * commits the batch (the durable fsync), then runs every successful op's
- * after-commit actions in order, then every done callback in order.
+ * full); the writer takes every queued op (up to max_batch), runs each in a
+ * nested transaction of one batch transaction (commit on FB_OK, abort
+ * otherwise) and commits the batch: LMDB writes and fdatasyncs the data
+ * pages, then writes the meta page without syncing it (MDB_NOMETASYNC). The
+ * writer hands the batch to the syncer and goes on with the next one. A
+ * batch becomes durable by the first fdatasync of the file that starts
+ * after its meta page was written: either the data sync of the writer's
+ * next commit (under load there is always a next commit, so one sync per
+ * batch suffices, as in a plain LMDB commit without the meta sync), or,
+ * when the writer is idle or its next commit is more than COMMIT_WAIT_US
+ * away, the syncer's own mdb_env_sync. Only then does the syncer run each
+ * batch's after-commit actions in order, then its done callbacks in order,
+ * batch after batch in commit order.
  */
 #include "store_internal.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --------------------------------------------------------- write ops API */
 
@@ -115,7 +126,8 @@ static int grow(fb_store *st)
     return rc;
 }
 
-/* After-commit actions of every op in order, then every done callback. */
+/* After-commit actions of every op in order, then every done callback.
+ * Runs on the syncer thread, once the batch is durable (or has failed). */
 static void finish(fb_store *st, fb_op **ops, int n, int committed)
 {
     int failed = 0;
@@ -127,6 +139,7 @@ static void finish(fb_store *st, fb_op **ops, int n, int committed)
     st->c.batches += committed;
     st->c.ops += (uint64_t)n;
     st->c.failed_ops += (uint64_t)failed;
+    if ((uint32_t)n > st->c.largest_batch) st->c.largest_batch = (uint32_t)n;
     pthread_mutex_unlock(&st->mu);
     for (int i = 0; i < n; i++) {
         fb_op *op = ops[i];
@@ -153,6 +166,66 @@ static void fail_all(fb_op **ops, int n, int code, const fb_err *why)
     }
 }
 
+/* Marks every handed-off committed batch durable: a commit whose data sync
+ * began after their meta pages were written has just returned. The count
+ * goes up first, so a done callback that reads it sees the sync. Slots the
+ * syncer is already finishing are left alone (it synced for them itself).
+ * Called with pipe_mu held. */
+static void mark_durable(fb_store *st)
+{
+    int marked = 0;
+    for (int i = st->pipe_settling; i < st->pipe_count; i++) {
+        fb_pipe_slot *slot = &st->pipe[(st->pipe_head + i) % PIPE_DEPTH];
+        if (slot->committed && !slot->durable) slot->durable = marked = 1;
+    }
+    if (marked) {
+        __atomic_add_fetch(&st->syncs, 1, __ATOMIC_SEQ_CST);
+        pthread_cond_signal(&st->pipe_work);
+    }
+}
+
+/* Hands ops[0..n) (one batch, in commit order) to the syncer, waiting for
+ * a free pipeline slot. flushed: the batch's commit ran a data sync (so the
+ * batches before it are durable now). Writer thread only. */
+static void handoff(fb_store *st, fb_op **ops, int n, int committed, int flushed)
+{
+    pthread_mutex_lock(&st->pipe_mu);
+    if (flushed) mark_durable(st);
+    while (st->pipe_count == PIPE_DEPTH) pthread_cond_wait(&st->pipe_space, &st->pipe_mu);
+    fb_pipe_slot *slot = &st->pipe[(st->pipe_head + st->pipe_count) % PIPE_DEPTH];
+    memcpy(slot->ops, ops, (size_t)n * sizeof *ops);
+    slot->n = n;
+    slot->committed = committed;
+    slot->durable = 0;
+    st->pipe_count++;
+    pthread_cond_signal(&st->pipe_work);
+    pthread_mutex_unlock(&st->pipe_mu);
+}
+
+/* Tells the syncer whether a commit may be coming (writer thread, st->mu
+ * held: lock order mu, then pipe_mu). */
+static void set_writer_idle(fb_store *st, int idle)
+{
+    pthread_mutex_lock(&st->pipe_mu);
+    st->writer_idle = idle;
+    if (idle) pthread_cond_signal(&st->pipe_work);
+    pthread_mutex_unlock(&st->pipe_mu);
+}
+
+/* Commits the batch. *flushed: LMDB really wrote it, with the data sync
+ * that precedes the meta page (a transaction without changes is committed
+ * by LMDB without any write or sync; then the meta txn id stays put). A
+ * commit of another process in between (txn id beyond ours) also synced
+ * the file after our earlier meta pages, so it counts as well. */
+static int commit_batch(fb_store *st, MDB_txn *parent, int *flushed)
+{
+    size_t id = mdb_txn_id(parent);
+    int rc = mdb_txn_commit(parent);
+    MDB_envinfo info;
+    *flushed = rc == 0 && !st->no_sync && mdb_env_info(st->env, &info) == 0 && info.me_last_txnid >= id;
+    return rc;
+}
+
 /* Runs ops[0..n) as one or more batch transactions (more only when the map
  * had to grow midway). */
 static void process(fb_store *st, fb_op **ops, int n)
@@ -164,7 +237,7 @@ static void process(fb_store *st, fb_op **ops, int n)
         if (rc) {
             fb_store_mdb_err(rc, "begin write transaction", &why);
             fail_all(ops, n, why.code, &why);
-            finish(st, ops, n, 0);
+            handoff(st, ops, n, 0, 0);
             return;
         }
         int ran = 0, stopped = 0;
@@ -174,7 +247,8 @@ static void process(fb_store *st, fb_op **ops, int n)
             drop_after(ops[ran]);
             ops[ran]->rc = fb_store_exhausted(st, &ops[ran]->err);
         }
-        rc = ran > 0 ? mdb_txn_commit(parent) : (mdb_txn_abort(parent), 0);
+        int flushed = 0;
+        rc = ran > 0 ? commit_batch(st, parent, &flushed) : (mdb_txn_abort(parent), 0);
         fb_store_gate_leave(st);
         int grew = 0;
         if (rc == MDB_MAP_FULL && can_grow(st)) {
@@ -191,13 +265,13 @@ static void process(fb_store *st, fb_op **ops, int n)
             fb_store_mdb_err(rc, "commit", &why);
             fail_all(ops, ran, why.code, &why);
         }
-        if (ran > 0) finish(st, ops, ran, rc == 0);
+        if (ran > 0) handoff(st, ops, ran, rc == 0, flushed);
         ops += ran;
         n -= ran;
         if (stopped && (rc = grow(st)) != 0) { /* cannot grow: give up on that op */
             grow_err(rc, &why);
             fail_all(ops, 1, why.code, &why);
-            finish(st, ops, 1, 0);
+            handoff(st, ops, 1, 0, 0);
             ops++;
             n--;
         }
@@ -209,8 +283,12 @@ void *fb_store_writer_main(void *p)
     fb_store *st = p;
     pthread_mutex_lock(&st->mu);
     for (;;) {
-        while (!st->head && !st->closing) pthread_cond_wait(&st->work, &st->mu);
-        if (!st->head) break; /* closing and drained */
+        if (!st->head) {
+            set_writer_idle(st, 1);
+            while (!st->head && !st->closing) pthread_cond_wait(&st->work, &st->mu);
+            if (!st->head) break; /* closing and drained */
+            set_writer_idle(st, 0);
+        }
         int n = 0;
         while (st->head && n < st->max_batch) {
             fb_op *op = st->head;
@@ -229,13 +307,98 @@ void *fb_store_writer_main(void *p)
     return NULL;
 }
 
+/* ------------------------------------------------------------ the syncer */
+
+/* Settles the first k handed-off batches: syncs first if sync (covering
+ * all of them: their meta pages were written before it starts), then runs
+ * their after-commit actions and done callbacks in commit order. If the
+ * sync fails, nothing committed in them that was not already durable is
+ * known to be on disk: those ops fail (no after-commit action runs) rather
+ * than report success. */
+static void settle(fb_store *st, int head, int k, int sync)
+{
+    int rc = 0;
+    if (sync) {
+        fb_store_gate_enter(st); /* never overlaps a map resize */
+        rc = mdb_env_sync(st->env, 1);
+        fb_store_gate_leave(st);
+        if (rc == 0) __atomic_add_fetch(&st->syncs, 1, __ATOMIC_SEQ_CST);
+    }
+    for (int i = 0; i < k; i++) {
+        fb_pipe_slot *slot = &st->pipe[(head + i) % PIPE_DEPTH];
+        if (rc && slot->committed && !slot->durable) {
+            fb_err why;
+            fb_store_mdb_err(rc, "sync to disk", &why);
+            fail_all(slot->ops, slot->n, why.code, &why);
+        }
+        finish(st, slot->ops, slot->n, slot->committed);
+    }
+}
+
+/* How many leading handed-off batches need no sync (durable, or failed). */
+static int settled_prefix(fb_store *st)
+{
+    int k = 0;
+    while (k < st->pipe_count) {
+        fb_pipe_slot *slot = &st->pipe[(st->pipe_head + k) % PIPE_DEPTH];
+        if (slot->committed && !slot->durable && !st->no_sync) break;
+        k++;
+    }
+    return k;
+}
+
+static void deadline_in_us(struct timespec *ts, long us)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_nsec += us * 1000L;
+    while (ts->tv_nsec >= 1000000000L) { ts->tv_sec++; ts->tv_nsec -= 1000000000L; }
+}
+
+void *fb_store_syncer_main(void *p)
+{
+    fb_store *st = p;
+    pthread_mutex_lock(&st->pipe_mu);
+    for (;;) {
+        while (!st->pipe_count && !st->pipe_closing) pthread_cond_wait(&st->pipe_work, &st->pipe_mu);
+        if (!st->pipe_count) break; /* the writer has exited and everything is settled */
+        int k = settled_prefix(st), sync = 0;
+        if (k == 0) { /* the oldest batch still needs a sync */
+            if (!st->writer_idle && !st->pipe_closing) { /* its next commit will do, if soon */
+                struct timespec ts;
+                deadline_in_us(&ts, COMMIT_WAIT_US);
+                int w = 0;
+                while (w != ETIMEDOUT && !st->writer_idle && !st->pipe_closing && settled_prefix(st) == 0)
+                    w = pthread_cond_timedwait(&st->pipe_work, &st->pipe_mu, &ts);
+                if ((k = settled_prefix(st)) > 0) goto settle;
+            }
+            k = st->pipe_count; /* one sync covers every batch handed off so far */
+            sync = 1;
+        }
+    settle:;
+        int head = st->pipe_head;
+        st->pipe_settling = k; /* the writer leaves these slots alone now */
+        pthread_mutex_unlock(&st->pipe_mu);
+        settle(st, head, k, sync);
+        pthread_mutex_lock(&st->pipe_mu);
+        st->pipe_settling = 0;
+        st->pipe_head = (head + k) % PIPE_DEPTH;
+        st->pipe_count -= k;
+        pthread_cond_broadcast(&st->pipe_space);
+    }
+    pthread_mutex_unlock(&st->pipe_mu);
+    return NULL;
+}
+
 /* Queues op; waits while the queue is full unless nowait (then
- * FB_EXHAUSTED) or on the writer thread itself (which must not wait for
- * itself: a done callback may queue a follow-up write). */
+ * FB_EXHAUSTED) or on the writer or syncer thread (which must not wait for
+ * the writer: a done callback may queue a follow-up write, and the writer
+ * may be waiting for the syncer). */
 static int enqueue(fb_store *st, fb_op *op, int nowait)
 {
     pthread_mutex_lock(&st->mu);
-    int on_writer = st->writer_started && pthread_equal(pthread_self(), st->writer);
+    pthread_t self = pthread_self();
+    int on_writer = (st->writer_started && pthread_equal(self, st->writer)) ||
+                    (st->syncer_started && pthread_equal(self, st->syncer));
     if (nowait && !st->closing && st->queued >= st->max_queue && !on_writer) {
         pthread_mutex_unlock(&st->mu);
         return FB_EXHAUSTED;
