@@ -117,10 +117,34 @@ void fbc_format_time(int64_t ms, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
-int fbc_fail(const fbc_status *st)
+static const char *hint_for(const fbc_ctx *c, grpc_status_code code)
+{
+    switch (code) {
+    case GRPC_STATUS_UNAUTHENTICATED:
+        return c->have_key ? "check the key (--key or FEEDBACK_KEY): it may be mistyped or revoked"
+                           : "pass a key with --key KEY or set FEEDBACK_KEY (a new server writes its "
+                             "first keys to DATA_DIR/default-keys)";
+    case GRPC_STATUS_PERMISSION_DENIED:
+        return "use a key of the role named above; an admin can make one with "
+               "`feedbackctl keys create --role ROLE`";
+    case GRPC_STATUS_UNAVAILABLE:
+        return NULL; /* the address is added in fbc_fail */
+    case GRPC_STATUS_DEADLINE_EXCEEDED:
+        return "the server did not answer in time; retry, or raise --timeout MS";
+    default:
+        return NULL;
+    }
+}
+
+int fbc_fail(const fbc_ctx *c, const fbc_status *st)
 {
     fprintf(stderr, "feedbackctl: %s: %s\n", fbc_status_name(st->code),
             st->message[0] ? st->message : "(no message)");
+    const char *hint = hint_for(c, st->code);
+    if (hint) fprintf(stderr, "feedbackctl: hint: %s\n", hint);
+    else if (st->code == GRPC_STATUS_UNAVAILABLE)
+        fprintf(stderr, "feedbackctl: hint: is feedbackd running at %s? give its address with --addr "
+                        "HOST:PORT or FEEDBACK_ADDR\n", c->addr);
     return 1;
 }
 

@@ -25,7 +25,7 @@ int cmd_health(fbc_ctx *c, int argc, char **argv)
     fbc_status st;
     if (fbc_unary(&c->conn, "/grpc.health.v1.Health/Check", &req.base,
                   &grpc__health__v1__health_check_response__descriptor, &resp, &st) != GRPC_STATUS_OK)
-        return fbc_fail(&st);
+        return fbc_fail(c, &st);
     const Grpc__Health__V1__HealthCheckResponse *r = (const Grpc__Health__V1__HealthCheckResponse *)resp;
     int serving = r->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
     if (c->json) { fbc_json_print(stdout, resp); fputc('\n', stdout); }

@@ -115,7 +115,12 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
     else default_state_file(c->addr, state, sizeof state);
     uint64_t seq = read_state(state);
     if ((v = fbc_arg(&a, "after-seq"))) seq = strtoull(v, NULL, 10);
-    long max_alerts = (v = fbc_arg(&a, "max-alerts")) ? strtol(v, NULL, 10) : -1;
+    long max_alerts = -1;
+    if ((v = fbc_arg(&a, "max-alerts"))) {
+        char *end;
+        max_alerts = strtol(v, &end, 10);
+        if (*end || end == v || max_alerts < 1) return fbc_usage("--max-alerts takes a number >= 1, got '%s'", v);
+    }
     long seen = 0;
     unsigned backoff = 1;
     if (!c->json) fprintf(stderr, "watching alerts after seq %" PRIu64 " (state in %s)\n", seq, state);
@@ -126,7 +131,7 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
         while (fbc_stream_recv(s, &feedback__v1__alert__descriptor, &m) == 1) {
             const Feedback__V1__Alert *al = (const Feedback__V1__Alert *)m;
             if (c->json) { fbc_json_print(stdout, m); fputc('\n', stdout); }
-            else print_alert_line(al, c->tty);
+            else print_alert_line(al, c->colour);
             fflush(stdout);
             if (al->seq > seq) {
                 seq = al->seq;
@@ -138,9 +143,11 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
             if (max_alerts >= 0 && ++seen >= max_alerts) break;
         }
         fbc_status st;
+        int enough = max_alerts >= 0 && seen >= max_alerts;
+        if (enough) fbc_stream_cancel(s); /* a live stream never ends by itself */
         grpc_status_code code = fbc_stream_finish(s, &st);
-        if (max_alerts >= 0 && seen >= max_alerts) return 0;
-        if (permanent(code)) return fbc_fail(&st);
+        if (enough) return 0;
+        if (permanent(code)) return fbc_fail(c, &st);
         fprintf(stderr, "feedbackctl: stream ended (%s: %s); reconnecting in %us from seq %" PRIu64 "\n",
                 fbc_status_name(code), st.message, backoff, seq);
         sleep(backoff);

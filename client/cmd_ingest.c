@@ -48,7 +48,7 @@ static int submitted_call(fbc_ctx *c, const char *method, const ProtobufCMessage
     ProtobufCMessage *resp;
     fbc_status st;
     if (fbc_unary(&c->conn, method, req, &feedback__v1__submitted__descriptor, &resp, &st) != GRPC_STATUS_OK)
-        return fbc_fail(&st);
+        return fbc_fail(c, &st);
     print_submitted(c, (Feedback__V1__Submitted *)resp);
     protobuf_c_message_free_unpacked(resp, NULL);
     return 0;
@@ -231,7 +231,7 @@ int cmd_import(fbc_ctx *c, int argc, char **argv)
         cols[i] = column_of(hdr.field[i]);
         if (cols[i] == COL_UNKNOWN) fprintf(stderr, "feedbackctl: ignoring unknown column '%s'\n", hdr.field[i]);
     }
-    int show = c->tty && !c->json;
+    int show = c->err_tty && !c->json; /* the bar goes to stderr */
     fbc_stream *s = fbc_stream_open(&c->conn, "/feedback.v1.Ingest/Import", NULL, 0, 0);
     size_t rows = 0;
     int sent_ok = 1;
@@ -256,7 +256,7 @@ int cmd_import(fbc_ctx *c, int argc, char **argv)
     fbc_status st;
     if (fbc_stream_finish(s, &st) != GRPC_STATUS_OK || got != 1) {
         if (m) protobuf_c_message_free_unpacked(m, NULL);
-        return fbc_fail(&st);
+        return fbc_fail(c, &st);
     }
     rc = print_summary(c, (Feedback__V1__ImportSummary *)m);
     protobuf_c_message_free_unpacked(m, NULL);

@@ -16,7 +16,7 @@ int fbc_call_print(fbc_ctx *c, const char *method, const ProtobufCMessage *req,
 {
     ProtobufCMessage *resp;
     fbc_status st;
-    if (fbc_unary(&c->conn, method, req, resp_desc, &resp, &st) != GRPC_STATUS_OK) return fbc_fail(&st);
+    if (fbc_unary(&c->conn, method, req, resp_desc, &resp, &st) != GRPC_STATUS_OK) return fbc_fail(c, &st);
     if (c->json || !human) {
         fbc_json_print(stdout, resp);
         fputc('\n', stdout);

@@ -135,7 +135,7 @@ int cmd_trend(fbc_ctx *c, int argc, char **argv)
     fbc_status st;
     rc = fbc_unary(&c->conn, "/feedback.v1.Insights/GetTrend", &q.base, &feedback__v1__trend__descriptor, &resp, &st);
     fbc_free_tags(f.n_tags, (void **)f.tags);
-    if (rc != GRPC_STATUS_OK) return fbc_fail(&st);
+    if (rc != GRPC_STATUS_OK) return fbc_fail(c, &st);
     const Feedback__V1__Trend *t = (const Feedback__V1__Trend *)resp;
     if (t->timezone && *t->timezone) { setenv("TZ", t->timezone, 1); tzset(); }
     rc = 0;

@@ -17,7 +17,10 @@
 typedef struct fbc_ctx {
     fbc_conn conn;
     int json;        /* --json: machine output */
-    int tty;         /* stdout is a terminal: colours, progress bars */
+    int tty;         /* stdout is a terminal (and no --json): colours, sparklines */
+    int colour;      /* tty and no NO_COLOR in the environment */
+    int err_tty;     /* stderr is a terminal: the import progress bar */
+    int have_key;    /* a key was given (for the hint after UNAUTHENTICATED) */
     const char *addr;
 } fbc_ctx;
 
@@ -46,9 +49,15 @@ int fbc_args_only(const fbc_args *a, const char *const *known);
 int fbc_parse_time(const char *s, int64_t *ms);
 void fbc_format_time(int64_t ms, char *buf, size_t len);
 
-/* Prints a failed status ("feedbackctl: INVALID_ARGUMENT: score: ...") and
- * returns 1. */
-int fbc_fail(const fbc_status *st);
+/* Prints a failed status ("feedbackctl: INVALID_ARGUMENT: score: ...") on
+ * one line, then a "hint:" line when the fix is on the user's side (no or
+ * wrong key, server not reachable, wrong role), and returns 1. */
+int fbc_fail(const fbc_ctx *c, const fbc_status *st);
+
+/* Help (usage.c): every command's synopsis; one command's usage and details
+ * (returns -1 for an unknown command). */
+void fbc_print_help(FILE *out);
+int fbc_print_command_help(FILE *out, const char *name);
 /* Prints a usage error and returns 2. */
 int fbc_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -165,6 +165,11 @@ int fbc_stream_recv(fbc_stream *s, const ProtobufCMessageDescriptor *desc, Proto
     return *msg ? 1 : -1;
 }
 
+void fbc_stream_cancel(fbc_stream *s)
+{
+    grpc_call_cancel(s->call, NULL);
+}
+
 grpc_status_code fbc_stream_finish(fbc_stream *s, fbc_status *st)
 {
     /* Status alone: the core does not require initial metadata to be read. */
