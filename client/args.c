@@ -1,4 +1,7 @@
-/* args.c — option parsing and small shared helpers for feedbackctl. */
+/* args.c — option parsing and small shared helpers for feedbackctl:
+ * times, failure and usage messages (with hints), one-line text excerpts.
+ * Options are parsed into a fixed-size fbc_args on the caller's stack: a
+ * command line is short, and no allocation means nothing to free. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,4 +160,20 @@ int fbc_usage(const char *fmt, ...)
     fputs(" (see feedbackctl --help)\n", stderr);
     va_end(ap);
     return 2;
+}
+
+void fbc_print_excerpt(FILE *out, const char *text, size_t max_chars)
+{
+    size_t chars = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    fputc('"', out);
+    for (; *p && chars < max_chars; p++) {
+        if ((*p & 0xC0) != 0x80) chars++; /* count code points, never split one */
+        if (*p == '\n') fputs("\\n", out);
+        else if (*p == '\r') fputs("\\r", out);
+        else if (*p == '\t') fputs("\\t", out);
+        else fputc(*p, out);
+    }
+    while (*p && (*p & 0xC0) == 0x80) fputc(*p++, out); /* finish the last code point */
+    fputs(*p ? "…\"" : "\"", out);
 }

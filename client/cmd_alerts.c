@@ -44,7 +44,7 @@ static void print_alert_line(const Feedback__V1__Alert *a, int colour)
     if (a->state != FEEDBACK__V1__ALERT_STATE__OPEN && a->state != 0)
         printf(" [%s by %s]", fbc_enum_name(&feedback__v1__alert_state__descriptor, a->state), a->acked_by);
     printf("  %s", a->reason);
-    if (a->excerpt && *a->excerpt) printf("  \"%s\"", a->excerpt);
+    if (a->excerpt && *a->excerpt) { fputs("  ", stdout); fbc_print_excerpt(stdout, a->excerpt, 100); }
     fputc('\n', stdout);
 }
 
@@ -147,7 +147,14 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
         if (enough) fbc_stream_cancel(s); /* a live stream never ends by itself */
         grpc_status_code code = fbc_stream_finish(s, &st);
         if (enough) return 0;
-        if (permanent(code)) return fbc_fail(c, &st);
+        if (permanent(code)) {
+            fbc_fail(c, &st);
+            if (code == GRPC_STATUS_INVALID_ARGUMENT && seq > 0 && !fbc_arg(&a, "after-seq"))
+                fprintf(stderr, "feedbackctl: hint: %s holds seq %" PRIu64 " (from another server or data "
+                                "directory?); pass --after-seq 0 to start from the first alert, or remove %s\n",
+                        state, seq, state);
+            return 1;
+        }
         fprintf(stderr, "feedbackctl: stream ended (%s: %s); reconnecting in %us from seq %" PRIu64 "\n",
                 fbc_status_name(code), st.message, backoff, seq);
         sleep(backoff);

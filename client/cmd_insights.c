@@ -61,7 +61,7 @@ static void print_page(const ProtobufCMessage *m)
         if (f->sentiment)
             printf("  %s %+.2f", fbc_enum_name(&feedback__v1__label__descriptor, f->sentiment->label),
                    f->sentiment->compound);
-        if (text && *text) printf("  \"%.*s%s\"", 70, text, strlen(text) > 70 ? "…" : "");
+        if (text && *text) { fputs("  ", stdout); fbc_print_excerpt(stdout, text, 70); }
         fputc('\n', stdout);
     }
     if (p->n_items == 0) printf("no feedback matches\n");

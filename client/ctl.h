@@ -58,6 +58,9 @@ int fbc_fail(const fbc_ctx *c, const fbc_status *st);
  * (returns -1 for an unknown command). */
 void fbc_print_help(FILE *out);
 int fbc_print_command_help(FILE *out, const char *name);
+/* Prints text quoted on one line: newlines and tabs as \n \t, cut after
+ * max_chars code points with an ellipsis. */
+void fbc_print_excerpt(FILE *out, const char *text, size_t max_chars);
 /* Prints a usage error and returns 2. */
 int fbc_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
