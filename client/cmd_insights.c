@@ -170,24 +170,34 @@ int cmd_analyze_offline(int argc, char **argv)
 
 static void print_nps_line(const char *title, const Feedback__V1__NpsSummary *s)
 {
-    printf("%s NPS %+.1f ± %.1f (95%% CI %+.1f to %+.1f), n=%u: %u promoters, %u passives, %u detractors\n",
+    if (s->n == 0) {
+        printf("%sno responses\n", title);
+        return;
+    }
+    printf("%sNPS %+.1f ± %.1f (95%% CI %+.1f to %+.1f), n=%u: %u promoters, %u passives, %u detractors\n",
            title, s->nps, s->margin_95, s->ci_low, s->ci_high, s->n, s->promoters, s->passives, s->detractors);
+}
+
+/* The plain-words verdict on the change against the previous period. */
+static const char *verdict(const Feedback__V1__NpsSummary *s)
+{
+    if (s->n == 0 || s->previous->n == 0) return "cannot compare: a period has no responses";
+    if (!s->change_significant) return "no significant change";
+    return s->change < 0 ? "significant drop" : "significant rise";
 }
 
 static void print_nps(const ProtobufCMessage *m)
 {
     const Feedback__V1__NpsSummary *s = (const Feedback__V1__NpsSummary *)m;
     print_nps_line("", s);
-    printf(" mean sentiment %+.2f\n", s->mean_sentiment);
-    if (!s->sufficient)
-        printf(" note: only %u responses (minimum sample %u): treat this NPS as a rough indication\n", s->n,
+    if (s->n) printf("mean sentiment %+.2f\n", s->mean_sentiment);
+    if (s->n && !s->sufficient)
+        printf("note: only %u responses (minimum sample %u): treat this NPS as a rough indication\n", s->n,
                s->min_sample);
     if (s->previous) {
-        print_nps_line(" previous period:", s->previous);
-        const char *verdict = !s->change_significant ? "no significant change"
-                              : s->change < 0        ? "significant drop"
-                                                     : "significant rise";
-        printf(" change %+.1f points: %s (95%%)\n", s->change, verdict);
+        print_nps_line("previous period: ", s->previous);
+        if (s->n && s->previous->n) printf("change %+.1f points: %s (95%% level)\n", s->change, verdict(s));
+        else printf("change: %s\n", verdict(s));
     }
 }
 

@@ -278,10 +278,29 @@ def test_nps_trend_terms(srv, tmp_path_ctl):
     for score, text in [(10, "great food"), (9, "lovely staff"), (3, "rude waiter, cold food"),
                         (2, "cold food and rude staff"), (7, "ok")]:
         submit_json(srv, "--survey", "dash", "--score", str(score), "--comment", text, "--channel", "web")
-    r = ok(ctl("nps", "--survey", "dash", "--compare", srv=srv, role="read"))
-    assert "NPS +0.0" in r.out and "n=5" in r.out and "±" in r.out, r
-    assert "no significant change" in r.out or "significant" in r.out
-    assert "previous" in r.out
+    r = ok(ctl("nps", "--survey", "dash", srv=srv, role="read"))
+    assert r.out.startswith("NPS +0.0 ± ") and "n=5" in r.out and "minimum sample" in r.out, r
+    # --compare: nothing before this survey's first day
+    r = ok(ctl("nps", "--survey", "dash", "--from", "1d", "--to", "now", "--compare", srv=srv, role="read"))
+    assert "previous period: no responses" in r.out and "cannot compare" in r.out, r
+    # a survey that went from all promoters (3 days ago) to all detractors (today)
+    c = srv.client("submit")
+    now_ms = int(time.time() * 1000)
+    for i in range(20):
+        c.call("feedback.v1.Ingest/SubmitResponse", survey_id="drop", score=10, submitted_at_ms=now_ms - 3 * 86400000 + i)
+        c.call("feedback.v1.Ingest/SubmitResponse", survey_id="drop", score=1, submitted_at_ms=now_ms - 60000 + i)
+    r = ok(ctl("nps", "--survey", "drop", "--from", "2d", "--to", "now", "--compare", srv=srv, role="read"))
+    assert r.out.startswith("NPS -100.0") and "previous period: NPS +100.0" in r.out, r
+    assert "change -200.0 points: significant drop" in r.out, r
+    for i, (prev, cur) in enumerate([(10, 10), (9, 3), (4, 9)]):
+        c.call("feedback.v1.Ingest/SubmitResponse", survey_id="flat", score=prev, submitted_at_ms=now_ms - 3 * 86400000 + i)
+        c.call("feedback.v1.Ingest/SubmitResponse", survey_id="flat", score=cur, submitted_at_ms=now_ms - 60000 + i)
+    r = ok(ctl("nps", "--survey", "flat", "--from", "2d", "--to", "now", "--compare", srv=srv, role="read"))
+    assert "no significant change" in r.out, r
+    r = ok(ctl("nps", "--survey", "drop", "--from", "2d", "--to", "now", "--compare", "--channel", "none",
+               srv=srv, role="read"))
+    assert "no responses" in r.out
+    r = ok(ctl("nps", "--survey", "dash", "--from", "1d", "--to", "now", "--compare", srv=srv, role="read"))
     d = json.loads(ok(ctl("--json", "nps", "--survey", "dash", srv=srv, role="read")).out)
     assert (d["promoters"], d["passives"], d["detractors"]) == (2, 1, 2) and d["sufficient"] is False
     # trend: a table with today's bucket
@@ -298,6 +317,14 @@ def test_nps_trend_terms(srv, tmp_path_ctl):
     assert {"polygon", "polyline", "rect", "text"} <= tags
     r = ok(ctl("trend", "--survey", "dash", "--group-by", "channel", srv=srv, role="read"))
     assert "web" in r.out
+    # grouped chart: one legend entry per group, names escaped (still well-formed XML)
+    submit_json(srv, "--survey", "dash", "--score", "8", "--tag", "team=R&D <north>")
+    ok(ctl("trend", "--survey", "dash", "--group-by", "tag:team", "--svg", svg, srv=srv, role="read"))
+    texts = [el.text for el in ET.parse(svg).getroot().iter("{http://www.w3.org/2000/svg}text")]
+    assert "R&D <north>" in texts, texts
+    r = ctl("trend", "--survey", "dash", "--svg", os.path.join(tmp_path_ctl, "no", "such", "dir.svg"), srv=srv,
+            role="read")
+    assert r.rc == 1 and "cannot write" in r.err
     failed(ctl("trend", "--group-by", "colour", srv=srv, role="read"), "INVALID_ARGUMENT")
     # terms: the words behind negative feedback
     r = ok(ctl("terms", "--survey", "dash", srv=srv, role="read"))
@@ -325,6 +352,17 @@ def test_keys_create_list_revoke(srv):
     assert "revoked" in r.err
     r = ctl("keys", "create", "--role", "wizard", srv=srv)
     assert r.rc == 2 and "--role" in r.err
+
+
+def test_erase(srv):
+    for score in (2, 9):
+        submit_json(srv, "--survey", "erase", "--score", str(score), "--respondent", "person-7")
+    submit_json(srv, "--survey", "erase", "--score", "5", "--respondent", "person-8")
+    r = ok(ctl("erase", "person-7", srv=srv))
+    assert r.out.startswith("erased 2 pieces of feedback"), r
+    items = json.loads(ok(ctl("--json", "list", "--survey", "erase", srv=srv, role="read")).out)["items"]
+    assert [i["respondent_id"] for i in items] == ["person-8"]
+    assert ctl("erase", srv=srv).rc == 2
 
 
 def test_settings_get_set(srv):
