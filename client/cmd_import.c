@@ -205,7 +205,7 @@ static int merge(import_state *st, const Feedback__V1__ImportSummary *s)
         long line = r->index < st->sent ? st->line_of[r->index] : -1;
         if (note_rejected(st, row, line, r->field, r->reason) != 0) return -1;
     }
-    qsort(st->rej, st->n_rej, sizeof *st->rej, by_row);
+    if (st->n_rej > 1) qsort(st->rej, st->n_rej, sizeof *st->rej, by_row);
     return 0;
 }
 
@@ -260,7 +260,7 @@ static long send_rows(fbc_ctx *c, FILE *f, long *lines, const fbc_csv_row *hdr, 
         fbc_free_tags(resp.n_tags, (void **)resp.tags);
         fbc_free_tags(rev.n_tags, (void **)rev.tags);
         if (rc < 0 || !sent_ok) break; /* !sent_ok: the call is over; its status says why */
-        if (show && rows % 200 == 0) progress(ftell(f), total, (size_t)rows - 1);
+        if (show && (rows - 1) % 200 == 0) progress(ftell(f), total, (size_t)rows - 1);
     }
     if (show) { progress(total, total, (size_t)rows - 1); fputc('\n', stderr); }
     fbc_csv_free(&row);

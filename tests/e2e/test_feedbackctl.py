@@ -12,6 +12,8 @@ checked for sanitizer reports, leaks included).
 """
 import json
 import os
+import pty
+import select
 import shutil
 import subprocess
 import tempfile
@@ -58,6 +60,43 @@ def ctl(*args, srv=None, role="admin", key=None, env=None, stdin=None, addr=True
         for pat in conftest.SANITIZER_PATTERNS:
             assert pat not in r.err, "sanitizer report from feedbackctl %s:\n%s" % (args, r.err)
     return r
+
+
+def ctl_on_terminal(*args, srv, role, env=None, timeout=RUN_TIMEOUT):
+    """Runs feedbackctl with stdout and stderr on a pseudo-terminal; returns
+    (exit status, everything it wrote there)."""
+    e = conftest.server_env()
+    e.pop("NO_COLOR", None)
+    e.update(env or {})
+    master, slave = pty.openpty()
+    cmd = [FEEDBACKCTL, "--addr", srv.addr, "--key", srv.keys[role]] + [str(a) for a in args]
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=e)
+    os.close(slave)
+    out, deadline = b"", time.time() + timeout
+    try:
+        while time.time() < deadline:
+            if not select.select([master], [], [], 0.2)[0]:
+                if p.poll() is not None:
+                    break
+                continue
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            out += chunk
+        rc = p.wait(timeout=max(1, deadline - time.time()))
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        os.close(master)
+    text = out.decode("utf-8", "replace")
+    if conftest.ASAN:
+        for pat in conftest.SANITIZER_PATTERNS:
+            assert pat not in text, "sanitizer report from feedbackctl %s:\n%s" % (args, text)
+    return rc, text
 
 
 def ok(r):
@@ -425,3 +464,56 @@ def test_watch_bad_state_says_what_to_do(srv, tmp_path_ctl):
                "INVALID_ARGUMENT")
     assert "--after-seq" in r.err and state in r.err
     failed(ctl("watch", "--max-alerts", "1", "--state-file", state, srv=srv, role="read"), "PERMISSION_DENIED")
+
+
+# ---- on a terminal: colours, sparkline, progress bar ----
+
+def test_terminal_output(srv, tmp_path_ctl):
+    c = srv.client("submit")
+    reply = c.call("feedback.v1.Ingest/SubmitResponse", survey_id="tty", score=0, comment="awful, never again")
+    seq = c.call("feedback.v1.Alerts/ListAlerts", survey_id="tty", key=srv.keys["alerts"]).alerts[0].seq
+    args = ("watch", "--max-alerts", "1", "--after-seq", seq - 1, "--state-file", os.path.join(tmp_path_ctl, "st"))
+    rc, out = ctl_on_terminal(*args, srv=srv, role="alerts")
+    assert rc == 0 and reply.alert_ids[0] in out and "\033[" in out, out
+    rc, out = ctl_on_terminal(*args, srv=srv, role="alerts", env={"NO_COLOR": "1"})
+    assert rc == 0 and reply.alert_ids[0] in out and "\033[" not in out, out
+    rc, out = ctl_on_terminal("trend", "--survey", "tty", srv=srv, role="read")
+    assert rc == 0 and "NPS " in out and "\u2581" in out, out  # the sparkline's lowest bar: NPS -100
+    path = os.path.join(tmp_path_ctl, "many.csv")
+    with open(path, "w") as f:
+        f.write("survey_id,score\n" + "".join("tty-import,%d\n" % (i % 11) for i in range(450)))
+    rc, out = ctl_on_terminal("import", path, srv=srv, role="submit")
+    assert rc == 0 and "100%" in out and "450 rows" in out and "450 accepted" in out, out
+
+
+# ---- watch keeps going across a server restart ----
+
+def test_watch_reconnects_after_restart(server_factory, tmp_path_ctl):
+    s = server_factory()
+    state = os.path.join(tmp_path_ctl, "st")
+    c = s.client("submit")
+    first = c.call("feedback.v1.Ingest/SubmitResponse", survey_id="rc", score=1).alert_ids[0]
+    e = conftest.server_env()
+    cmd = [FEEDBACKCTL, "--addr", s.addr, "--key", s.keys["alerts"], "watch", "--max-alerts", "2",
+           "--state-file", state]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+    try:
+        deadline = time.time() + RUN_TIMEOUT
+        while time.time() < deadline and not (os.path.exists(state) and open(state).read().strip()):
+            time.sleep(0.05)
+        assert open(state).read().strip() == "1"
+        s.restart()
+        c = s.client("submit")
+        second = c.call("feedback.v1.Ingest/SubmitResponse", survey_id="rc", score=2).alert_ids[0]
+        out, err = p.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+    assert p.returncode == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2 and first in lines[0] and second in lines[1], (out, err)
+    assert "reconnecting" in err and open(state).read().strip() == "2"
+    if conftest.ASAN:
+        for pat in conftest.SANITIZER_PATTERNS:
+            assert pat not in err, err
