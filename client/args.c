@@ -2,6 +2,7 @@
  * times, failure and usage messages (with hints), one-line text excerpts.
  * Options are parsed into a fixed-size fbc_args on the caller's stack: a
  * command line is short, and no allocation means nothing to free. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,17 @@ int fbc_args_only(const fbc_args *a, const char *const *known)
 {
     for (int i = 0; i < a->n; i++)
         if (!is_flag(a->name[i], known)) return fbc_usage("unknown option --%s", a->name[i]);
+    return 0;
+}
+
+int fbc_parse_count(const char *s, const char *opt, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s || *s == '-' || v > max)
+        return fbc_usage("%s takes a whole number from 0 to %llu, got '%s'", opt, (unsigned long long)max, s);
+    *out = v;
     return 0;
 }
 

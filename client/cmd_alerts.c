@@ -114,7 +114,7 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
     if ((v = fbc_arg(&a, "state-file"))) snprintf(state, sizeof state, "%s", v);
     else default_state_file(c->addr, state, sizeof state);
     uint64_t seq = read_state(state);
-    if ((v = fbc_arg(&a, "after-seq"))) seq = strtoull(v, NULL, 10);
+    if ((v = fbc_arg(&a, "after-seq")) && (rc = fbc_parse_count(v, "--after-seq", UINT64_MAX, &seq))) return rc;
     long max_alerts = -1;
     if ((v = fbc_arg(&a, "max-alerts"))) {
         char *end;
@@ -198,7 +198,11 @@ int cmd_alerts(fbc_ctx *c, int argc, char **argv)
         if (e <= 0) return fbc_usage("--min-severity: low, medium, high or critical, got '%s'", v);
         q.min_severity = (Feedback__V1__Severity)e;
     }
-    if ((v = fbc_arg(&a, "limit"))) q.page_size = (uint32_t)strtoul(v, NULL, 10);
+    uint64_t n;
+    if ((v = fbc_arg(&a, "limit"))) {
+        if ((rc = fbc_parse_count(v, "--limit", UINT32_MAX, &n))) return rc;
+        q.page_size = (uint32_t)n;
+    }
     if ((v = fbc_arg(&a, "page-token"))) q.page_token = (char *)v;
     if ((v = fbc_arg(&a, "survey"))) q.survey_id = (char *)v;
     return fbc_call_print(c, "/feedback.v1.Alerts/ListAlerts", &q.base, &feedback__v1__alert_page__descriptor,

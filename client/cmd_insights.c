@@ -82,7 +82,11 @@ int cmd_list(fbc_ctx *c, int argc, char **argv)
     if ((v = fbc_arg(&a, "channel"))) q.channel = (char *)v;
     if ((v = fbc_arg(&a, "respondent"))) q.respondent_id = (char *)v;
     if ((v = fbc_arg(&a, "page-token"))) q.page_token = (char *)v;
-    if ((v = fbc_arg(&a, "limit"))) q.page_size = (uint32_t)strtoul(v, NULL, 10);
+    uint64_t n;
+    if ((v = fbc_arg(&a, "limit"))) {
+        if ((rc = fbc_parse_count(v, "--limit", UINT32_MAX, &n))) return rc;
+        q.page_size = (uint32_t)n;
+    }
     if ((v = fbc_arg(&a, "category"))) {
         int e = fbc_enum_value(&feedback__v1__category__descriptor, v);
         if (e <= 0) return fbc_usage("--category: promoter, passive or detractor, got '%s'", v);
@@ -247,7 +251,11 @@ int cmd_terms(fbc_ctx *c, int argc, char **argv)
     Feedback__V1__Filter f = FEEDBACK__V1__FILTER__INIT;
     const char *v;
     if ((v = fbc_arg(&a, "survey"))) q.survey_id = (char *)v;
-    if ((v = fbc_arg(&a, "limit"))) q.limit = (uint32_t)strtoul(v, NULL, 10);
+    uint64_t n;
+    if ((v = fbc_arg(&a, "limit"))) {
+        if ((rc = fbc_parse_count(v, "--limit", UINT32_MAX, &n))) return rc;
+        q.limit = (uint32_t)n;
+    }
     if ((rc = fbc_range_args(&a, &q.from_ms, &q.to_ms)) || (rc = fbc_filter_args(&a, &f))) return rc;
     if (f.channel[0] || f.n_tags) q.filter = &f;
     q.direction = fbc_flag(&a, "positive") ? FEEDBACK__V1__TERMS_QUERY__DIRECTION__POSITIVE

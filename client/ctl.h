@@ -44,6 +44,10 @@ const char *fbc_arg_nth(const fbc_args *a, const char *name, int i);
 /* Options left unknown: prints "unknown option --x" and returns 2; else 0. */
 int fbc_args_only(const fbc_args *a, const char *const *known);
 
+/* A non-negative whole number <= max for option opt; 0, or 2 after a usage
+ * error naming opt. */
+int fbc_parse_count(const char *s, const char *opt, uint64_t max, uint64_t *out);
+
 /* Time arguments: ms since the epoch, 2026-11-01[THH:MM[:SS]] (UTC),
  * or relative to now: 7d, 24h, 30m. Returns 0 or -1. */
 int fbc_parse_time(const char *s, int64_t *ms);

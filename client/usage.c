@@ -29,7 +29,7 @@ static const usage_entry entries[] = {
      "         [--language xx]\n",
      "Stores one review (e.g. from google or tripadvisor); source + external-id identify it,\n"
      "so posting the same review twice prints \"duplicate of ID\".\n"},
-    {"import", "ingest (submit key)", "  import FILE.csv\n",
+    {"import", "ingest (submit key)", "  import FILE.csv                  (columns: feedbackctl import --help)\n",
      "Streams every row of a CSV file (RFC 4180: quoted fields may hold commas, quotes as \"\"\n"
      "and newlines) and prints a summary with each rejected row: its row number (the header\n"
      "is row 1), the line it starts on, the field and the rule. The header names the columns:\n"
@@ -106,12 +106,13 @@ static const usage_entry entries[] = {
 };
 
 static const char header[] =
-    "usage: feedbackctl [--addr HOST:PORT] [--key KEY] [--json] [--timeout MS] COMMAND [ARGS]\n";
+    "usage: feedbackctl [--addr HOST:PORT] [--key KEY] [--json] [--timeout MS] COMMAND [ARGS]\n\n";
 
 static const char footer[] =
     "\n"
     "--addr and --key default to $FEEDBACK_ADDR (else 127.0.0.1:50051) and $FEEDBACK_KEY; the\n"
-    "server writes its first keys to DATA_DIR/default-keys. --json (before or after COMMAND)\n"
+    "server writes its first keys to DATA_DIR/default-keys (prefer FEEDBACK_KEY: a --key on the\n"
+    "command line is visible to other users of the machine). --json (before or after COMMAND)\n"
     "prints the reply as JSON for scripts. --timeout is per call, in ms (default 30000).\n"
     "TIME is ms since the epoch, 2026-11-01[THH:MM[:SS]] (UTC), now, or relative: 7d, 24h, 30m.\n"
     "Exit status: 0 done, 1 the server refused or failed (status and message on stderr),\n"

@@ -290,6 +290,8 @@ def test_list_filters_and_paging(srv):
     assert "more: --page-token " in human
     r = ctl("list", "--category", "grumpy", srv=srv, role="read")
     assert r.rc == 2 and "--category" in r.err
+    r = ctl("list", "--limit", "lots", srv=srv, role="read")
+    assert r.rc == 2 and "--limit" in r.err and "lots" in r.err
 
 
 def test_analyze_online_and_offline(srv):
