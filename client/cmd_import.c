@@ -277,13 +277,18 @@ static int import_file(fbc_ctx *c, const char *path, FILE *f, import_state *st)
                          path);
     }
     enum col cols[MAX_COLS];
-    for (size_t i = 0; i < hdr.n && i < MAX_COLS; i++) {
-        cols[i] = column_of(hdr.field[i]);
+    if (hdr.n > MAX_COLS) hdr.n = MAX_COLS; /* columns past the limit are ignored */
+    size_t known = 0;
+    for (size_t i = 0; i < hdr.n; i++) known += (cols[i] = column_of(hdr.field[i])) != COL_UNKNOWN;
+    if (!known) {
+        fbc_csv_free(&hdr);
+        return fbc_usage("%s: the first row names no known column; it must be a header such as "
+                         "survey_id,score,comment", path);
+    }
+    for (size_t i = 0; i < hdr.n; i++)
         if (cols[i] == COL_UNKNOWN)
             fprintf(stderr, "feedbackctl: %s: ignoring unknown column '%s' (see feedbackctl import --help)\n",
                     path, hdr.field[i]);
-    }
-    if (hdr.n > MAX_COLS) hdr.n = MAX_COLS; /* columns past the limit are ignored */
     fbc_stream *s = fbc_stream_open(&c->conn, "/feedback.v1.Ingest/Import", NULL, 0, 0);
     if (!s) { fbc_csv_free(&hdr); return fbc_usage("out of memory"); }
     long rows = send_rows(c, f, &lines, &hdr, cols, s, st);

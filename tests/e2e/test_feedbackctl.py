@@ -259,6 +259,12 @@ def test_import_csv(srv, tmp_path_ctl):
     d = json.loads(ok(ctl("--json", "import", path, srv=srv, role="submit")).out)
     assert d["accepted"] == 2 and d["rejected"] == 3
     assert [x["row"] for x in d["rejections"]] == [3, 4, 6]
+    headless = os.path.join(tmp_path_ctl, "headless.csv")
+    with open(headless, "w") as f:
+        f.write("imp,9,fine\n")
+    r = ctl("import", headless, srv=srv, role="submit")
+    assert r.rc == 2 and "survey_id,score" in r.err, r
+    failed(ctl("import", path, srv=srv, role="read"), "PERMISSION_DENIED")
     r = ctl("import", os.path.join(tmp_path_ctl, "missing.csv"), srv=srv, role="submit")
     assert r.rc == 2 and "missing.csv" in r.err
 
