@@ -183,10 +183,15 @@ static void state_free(import_state *st)
 
 static void progress(long done, long total, size_t rows)
 {
-    int width = 40, filled = total > 0 ? (int)(done * width / total) : width;
+    if (total <= 0 || done < 0) { /* a pipe: no size to measure against */
+        fprintf(stderr, "\r%zu rows sent", rows);
+        fflush(stderr);
+        return;
+    }
+    int width = 40, filled = (int)(done * width / total);
     fputs("\r[", stderr);
     for (int i = 0; i < width; i++) fputs(i < filled ? "#" : "-", stderr);
-    fprintf(stderr, "] %3d%%  %zu rows", total > 0 ? (int)(done * 100 / total) : 100, rows);
+    fprintf(stderr, "] %3d%%  %zu rows", (int)(done * 100 / total), rows);
     fflush(stderr);
 }
 
@@ -267,10 +272,22 @@ static long send_rows(fbc_ctx *c, FILE *f, long *lines, const fbc_csv_row *hdr, 
     return rc < 0 ? -1 : rows - 1;
 }
 
+/* Spreadsheets often save CSV as UTF-8 with a byte order mark; without
+ * this the first column's name would not match. */
+static void skip_bom(FILE *f)
+{
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) return; /* a pipe cannot be rewound */
+    unsigned char b[3];
+    size_t n = fread(b, 1, 3, f);
+    if (!(n == 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF)) rewind(f);
+}
+
 static int import_file(fbc_ctx *c, const char *path, FILE *f, import_state *st)
 {
     fbc_csv_row hdr = {0};
     long lines = 0;
+    skip_bom(f);
     if (fbc_csv_read(f, &hdr, &lines) <= 0) {
         fbc_csv_free(&hdr);
         return fbc_usage("%s: empty file (the first row must name the columns, e.g. survey_id,score,comment)",
@@ -319,7 +336,8 @@ int cmd_import(fbc_ctx *c, int argc, char **argv)
     int rc = fbc_args_parse(&a, argc, argv, NULL);
     if (rc || (rc = fbc_args_only(&a, NULL))) return rc;
     if (a.npos != 1) return fbc_usage("import takes one CSV file");
-    FILE *f = fopen(a.pos[0], "r");
+    int from_stdin = strcmp(a.pos[0], "-") == 0;
+    FILE *f = from_stdin ? stdin : fopen(a.pos[0], "r");
     if (!f) {
         fprintf(stderr, "feedbackctl: cannot open %s: %s\n", a.pos[0], strerror(errno));
         return 2;
@@ -328,6 +346,6 @@ int cmd_import(fbc_ctx *c, int argc, char **argv)
     memset(&st, 0, sizeof st);
     rc = import_file(c, a.pos[0], f, &st);
     state_free(&st);
-    fclose(f);
+    if (!from_stdin) fclose(f);
     return rc;
 }

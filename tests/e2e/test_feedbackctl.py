@@ -259,6 +259,13 @@ def test_import_csv(srv, tmp_path_ctl):
     d = json.loads(ok(ctl("--json", "import", path, srv=srv, role="submit")).out)
     assert d["accepted"] == 2 and d["rejected"] == 3
     assert [x["row"] for x in d["rejections"]] == [3, 4, 6]
+    bom = os.path.join(tmp_path_ctl, "excel.csv")  # UTF-8 with a byte order mark, as spreadsheets save it
+    with open(bom, "w", encoding="utf-8-sig") as f:
+        f.write("survey_id,score,comment\nimp-bom,10,très bien\n")
+    r = ok(ctl("import", bom, srv=srv, role="submit"))
+    assert "1 accepted" in r.out and "unknown column" not in r.err, r
+    r = ok(ctl("import", "-", srv=srv, role="submit", stdin="survey_id,score\nimp-stdin,4\nimp-stdin,40\n"))
+    assert "1 accepted" in r.out and "row 3 (line 3): score" in r.out, r
     headless = os.path.join(tmp_path_ctl, "headless.csv")
     with open(headless, "w") as f:
         f.write("imp,9,fine\n")
