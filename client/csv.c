@@ -1,4 +1,7 @@
-/* csv.c — see csv.h. A small state machine over getc(). */
+/* csv.c — see csv.h. A small state machine over getc(): inside quotes
+ * everything is data except a quote (doubled: a literal quote; single: the
+ * end of quoting); outside, a comma ends a field and a newline the row.
+ * Reading by character keeps memory to one row, whatever the file size. */
 #include "csv.h"
 
 #include <stdlib.h>
