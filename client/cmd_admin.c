@@ -11,8 +11,9 @@
 #include "fieldpath.h"
 #include "msgutil.h"
 
-static void print_health(const ProtobufCMessage *m)
+static void print_health(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Grpc__Health__V1__HealthCheckResponse *r = (const Grpc__Health__V1__HealthCheckResponse *)m;
     printf("%s\n", fbc_enum_name(&grpc__health__v1__health_check_response__serving_status__descriptor, r->status));
 }
@@ -32,7 +33,7 @@ int cmd_health(fbc_ctx *c, int argc, char **argv)
     const Grpc__Health__V1__HealthCheckResponse *r = (const Grpc__Health__V1__HealthCheckResponse *)resp;
     int serving = r->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
     if (c->json) { fbc_json_print(stdout, resp); fputc('\n', stdout); }
-    else print_health(resp);
+    else print_health(c, resp);
     protobuf_c_message_free_unpacked(resp, NULL);
     return serving ? 0 : 1;
 }
@@ -45,16 +46,18 @@ static void print_key_line(const Feedback__V1__Key *k)
            *k->label ? k->label : "-", when, k->revoked ? "  REVOKED" : "", k->prefix);
 }
 
-static void print_key(const ProtobufCMessage *m)
+static void print_key(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__Key *k = (const Feedback__V1__Key *)m;
     print_key_line(k);
     if (k->secret && *k->secret)
         printf("secret (shown once, store it now): %s\n", k->secret);
 }
 
-static void print_keys(const ProtobufCMessage *m)
+static void print_keys(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__KeyList *l = (const Feedback__V1__KeyList *)m;
     for (size_t i = 0; i < l->n_keys; i++) print_key_line(l->keys[i]);
     if (!l->n_keys) printf("no keys\n");
@@ -93,8 +96,9 @@ int cmd_keys(fbc_ctx *c, int argc, char **argv)
 /* settings: get prints NAME = VALUE lines, set takes NAME=VALUE with the
  * same names (fieldpath.c); a name that is not a Settings field but is an
  * alert rule (sla_ms, keywords, ...) means alert_rules.NAME. */
-static void print_settings(const ProtobufCMessage *m)
+static void print_settings(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     fbc_fields_print(stdout, m, "");
 }
 
@@ -156,8 +160,9 @@ int cmd_settings(fbc_ctx *c, int argc, char **argv)
     return settings_set(c, &a);
 }
 
-static void print_erase(const ProtobufCMessage *m)
+static void print_erase(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__EraseSummary *e = (const Feedback__V1__EraseSummary *)m;
     printf("erased %u pieces of feedback; redacted %u alerts\n", e->feedback_erased, e->alerts_redacted);
 }

@@ -162,10 +162,10 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
     }
 }
 
-static void print_alert_page(const ProtobufCMessage *m)
+static void print_alert_page(const fbc_ctx *c, const ProtobufCMessage *m)
 {
     const Feedback__V1__AlertPage *p = (const Feedback__V1__AlertPage *)m;
-    for (size_t i = 0; i < p->n_alerts; i++) print_alert_line(p->alerts[i], 0);
+    for (size_t i = 0; i < p->n_alerts; i++) print_alert_line(p->alerts[i], c->colour);
     if (!p->n_alerts) printf("no alerts match\n");
     if (p->next_page_token && *p->next_page_token) printf("more: --page-token %s\n", p->next_page_token);
     if (p->stats && p->stats->total)
@@ -209,9 +209,9 @@ int cmd_alerts(fbc_ctx *c, int argc, char **argv)
                           print_alert_page);
 }
 
-static void print_one_alert(const ProtobufCMessage *m)
+static void print_one_alert(const fbc_ctx *c, const ProtobufCMessage *m)
 {
-    print_alert_line((const Feedback__V1__Alert *)m, 0);
+    print_alert_line((const Feedback__V1__Alert *)m, c->colour);
 }
 
 static int ack_state(fbc_ctx *c, int argc, char **argv, Feedback__V1__AlertState state, const char *verb)

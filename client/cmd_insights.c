@@ -12,7 +12,7 @@
 
 /* Unary call + JSON or human printer; frees the reply. */
 int fbc_call_print(fbc_ctx *c, const char *method, const ProtobufCMessage *req,
-                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const ProtobufCMessage *))
+                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const fbc_ctx *, const ProtobufCMessage *))
 {
     ProtobufCMessage *resp;
     fbc_status st;
@@ -21,7 +21,7 @@ int fbc_call_print(fbc_ctx *c, const char *method, const ProtobufCMessage *req,
         fbc_json_print(stdout, resp);
         fputc('\n', stdout);
     } else {
-        human(resp);
+        human(c, resp);
     }
     protobuf_c_message_free_unpacked(resp, NULL);
     return 0;
@@ -46,8 +46,9 @@ int fbc_filter_args(const fbc_args *a, Feedback__V1__Filter *f)
 
 /* ---- list ---- */
 
-static void print_page(const ProtobufCMessage *m)
+static void print_page(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__FeedbackPage *p = (const Feedback__V1__FeedbackPage *)m;
     for (size_t i = 0; i < p->n_items; i++) {
         const Feedback__V1__Feedback *f = p->items[i];
@@ -113,8 +114,9 @@ int cmd_list(fbc_ctx *c, int argc, char **argv)
 
 /* ---- analyze ---- */
 
-static void print_sentiment(const ProtobufCMessage *m)
+static void print_sentiment(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__Sentiment *s = (const Feedback__V1__Sentiment *)m;
     printf("%s  %+.4f  (language %s; positive %.2f, negative %.2f, neutral %.2f)\n",
            fbc_enum_name(&feedback__v1__label__descriptor, s->label), s->compound, s->language, s->positive,
@@ -190,8 +192,9 @@ static const char *verdict(const Feedback__V1__NpsSummary *s)
     return s->change < 0 ? "significant drop" : "significant rise";
 }
 
-static void print_nps(const ProtobufCMessage *m)
+static void print_nps(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__NpsSummary *s = (const Feedback__V1__NpsSummary *)m;
     print_nps_line("", s);
     if (s->n) printf("mean sentiment %+.2f\n", s->mean_sentiment);
@@ -227,8 +230,9 @@ int cmd_nps(fbc_ctx *c, int argc, char **argv)
 
 /* ---- terms ---- */
 
-static void print_terms(const ProtobufCMessage *m)
+static void print_terms(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__TermsReply *r = (const Feedback__V1__TermsReply *)m;
     printf("%-18s %-18s %9s %10s %7s\n", "term", "as written", "mentions", "sentiment", "share");
     for (size_t i = 0; i < r->n_terms; i++) {

@@ -88,7 +88,7 @@ int cmd_resolve(fbc_ctx *c, int argc, char **argv);
 /* Unary call, then JSON (--json) or human(reply); frees the reply.
  * Returns 0 or 1 (status printed). */
 int fbc_call_print(fbc_ctx *c, const char *method, const ProtobufCMessage *req,
-                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const ProtobufCMessage *));
+                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const fbc_ctx *, const ProtobufCMessage *));
 /* --from/--to into ms; --channel/--tag into a Filter (free its tags with
  * fbc_free_tags). Return 0 or 2. */
 int fbc_range_args(const fbc_args *a, int64_t *from, int64_t *to);

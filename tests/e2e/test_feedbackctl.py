@@ -492,6 +492,9 @@ def test_terminal_output(srv, tmp_path_ctl):
     assert rc == 0 and reply.alert_ids[0] in out and "\033[" in out, out
     rc, out = ctl_on_terminal(*args, srv=srv, role="alerts", env={"NO_COLOR": "1"})
     assert rc == 0 and reply.alert_ids[0] in out and "\033[" not in out, out
+    rc, out = ctl_on_terminal("alerts", "--survey", "tty", srv=srv, role="alerts")
+    assert rc == 0 and reply.alert_ids[0] in out and "\033[" in out, out
+    assert "\033[" not in ok(ctl("alerts", "--survey", "tty", srv=srv, role="alerts")).out
     rc, out = ctl_on_terminal("trend", "--survey", "tty", srv=srv, role="read")
     assert rc == 0 and "NPS " in out and "\u2581" in out, out  # the sparkline's lowest bar: NPS -100
     path = os.path.join(tmp_path_ctl, "many.csv")
