@@ -169,7 +169,7 @@ int fbc_usage(const char *fmt, ...)
     va_start(ap, fmt);
     fputs("feedbackctl: ", stderr);
     vfprintf(stderr, fmt, ap);
-    fputs(" (see feedbackctl --help)\n", stderr);
+    fputc('\n', stderr);
     va_end(ap);
     return 2;
 }

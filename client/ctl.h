@@ -65,7 +65,7 @@ int fbc_print_command_help(FILE *out, const char *name);
 /* Prints text quoted on one line: newlines and tabs as \n \t, cut after
  * max_chars code points with an ellipsis. */
 void fbc_print_excerpt(FILE *out, const char *text, size_t max_chars);
-/* Prints a usage error and returns 2. */
+/* Prints a usage error and returns 2 (main then points to the help). */
 int fbc_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_health(fbc_ctx *c, int argc, char **argv);

@@ -69,6 +69,13 @@ static int run(const struct command *cmd, const char *addr, const char *key, int
     return rc;
 }
 
+/* A usage error before any command was chosen. */
+static int global_usage(int rc)
+{
+    fputs("feedbackctl: see 'feedbackctl --help'\n", stderr);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     const char *addr = getenv("FEEDBACK_ADDR");
@@ -86,9 +93,9 @@ int main(int argc, char **argv)
         else if (len == 9 && strncmp(o, "--timeout", 9) == 0) {
             char *end;
             timeout_ms = v ? (int)strtol(v, &end, 10) : 0;
-            if (!v || *end || timeout_ms <= 0) return fbc_usage("--timeout takes milliseconds > 0");
-        } else return fbc_usage("unknown option %.*s", (int)len, o);
-        if (!v) return fbc_usage("option %s needs a value", o);
+            if (!v || *end || timeout_ms <= 0) return global_usage(fbc_usage("--timeout takes milliseconds > 0"));
+        } else return global_usage(fbc_usage("unknown option %.*s", (int)len, o));
+        if (!v) return global_usage(fbc_usage("option %s needs a value", o));
     }
     if (i >= argc) {
         fbc_print_help(stderr);
@@ -104,13 +111,15 @@ int main(int argc, char **argv)
     }
     const struct command *cmd = commands;
     while (cmd->name && strcmp(cmd->name, name) != 0) cmd++;
-    if (!cmd->name) return fbc_usage("unknown command '%s'", name);
+    if (!cmd->name) return global_usage(fbc_usage("unknown command '%s'", name));
     if (has_arg(cargc, cargv, "--help") || has_arg(cargc, cargv, "-h")) {
         fbc_print_command_help(stdout, name);
         return 0;
     }
     cargc = take_json(cargc, cargv, &json);
-    if (strcmp(name, "analyze") == 0 && has_arg(cargc, cargv, "--offline"))
-        return cmd_analyze_offline(cargc, cargv);
-    return run(cmd, addr && *addr ? addr : "127.0.0.1:50051", key, json, timeout_ms, cargc, cargv);
+    int rc = strcmp(name, "analyze") == 0 && has_arg(cargc, cargv, "--offline")
+                 ? cmd_analyze_offline(cargc, cargv)
+                 : run(cmd, addr && *addr ? addr : "127.0.0.1:50051", key, json, timeout_ms, cargc, cargv);
+    if (rc == 2) fprintf(stderr, "feedbackctl: see 'feedbackctl %s --help'\n", name);
+    return rc;
 }

@@ -304,7 +304,7 @@ def test_list_filters_and_paging(srv):
     r = ctl("list", "--category", "grumpy", srv=srv, role="read")
     assert r.rc == 2 and "--category" in r.err
     r = ctl("list", "--limit", "lots", srv=srv, role="read")
-    assert r.rc == 2 and "--limit" in r.err and "lots" in r.err
+    assert r.rc == 2 and "--limit" in r.err and "lots" in r.err and "feedbackctl list --help" in r.err
 
 
 def test_analyze_online_and_offline(srv):
