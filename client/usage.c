@@ -36,7 +36,9 @@ static const usage_entry entries[] = {
      "  type (response|review, default response), survey_id, score, comment, rating, source,\n"
      "  external_id, title, text, respondent_id, channel, submitted_at (TIME), idempotency_key,\n"
      "  language, tag:<key> (one column per tag).\n"
-     "FILE - reads standard input. A progress bar is shown on a terminal. Exit 0 when the import ran, even with rejected rows.\n"},
+     "FILE - reads standard input. A progress bar is shown on a terminal. Exit status 0 when\n"
+     "the import ran, even with rejected rows. --json prints {accepted, duplicates, rejected,\n"
+     "rejections: [{row, line, field, reason}], unlisted_rejections}.\n"},
     {"list", "insights (read key)",
      "  list [--survey ID] [--from TIME] [--to TIME] [--category promoter|passive|detractor]\n"
      "       [--label L] [--kind response|review] [--channel C] [--tag k=v]... [--respondent ID]\n"
