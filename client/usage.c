@@ -138,7 +138,7 @@ int fbc_print_command_help(FILE *out, const char *name)
         fprintf(out, "usage:\n%s\n%s", e->synopsis, e->details);
         const char *role = strchr(e->group, '(');
         if (role) fprintf(out, "Needs a key with the %.*s role.\n", (int)strcspn(role + 1, " "), role + 1);
-        fputs("Global options: [--addr HOST:PORT] [--key KEY] [--json] [--timeout MS]; see feedbackctl --help.\n",
+        fputs("Global options: --addr HOST:PORT, --key KEY, --json, --timeout MS (feedbackctl --help).\n",
               out);
         return 0;
     }
