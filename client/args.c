@@ -1,4 +1,8 @@
-/* args.c — option parsing and small shared helpers for feedbackctl. */
+/* args.c — option parsing and small shared helpers for feedbackctl:
+ * times, failure and usage messages (with hints), one-line text excerpts.
+ * Options are parsed into a fixed-size fbc_args on the caller's stack: a
+ * command line is short, and no allocation means nothing to free. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +81,17 @@ int fbc_args_only(const fbc_args *a, const char *const *known)
     return 0;
 }
 
+int fbc_parse_count(const char *s, const char *opt, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end || end == s || *s == '-' || v > max)
+        return fbc_usage("%s takes a whole number from 0 to %llu, got '%s'", opt, (unsigned long long)max, s);
+    *out = v;
+    return 0;
+}
+
 int fbc_parse_time(const char *s, int64_t *ms)
 {
     char *end;
@@ -117,10 +132,34 @@ void fbc_format_time(int64_t ms, char *buf, size_t len)
     strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
-int fbc_fail(const fbc_status *st)
+static const char *hint_for(const fbc_ctx *c, grpc_status_code code)
+{
+    switch (code) {
+    case GRPC_STATUS_UNAUTHENTICATED:
+        return c->have_key ? "check the key (--key or FEEDBACK_KEY): it may be mistyped or revoked"
+                           : "pass a key with --key KEY or set FEEDBACK_KEY (a new server writes its "
+                             "first keys to DATA_DIR/default-keys)";
+    case GRPC_STATUS_PERMISSION_DENIED:
+        return "use a key of the role named above; an admin can make one with "
+               "`feedbackctl keys create --role ROLE`";
+    case GRPC_STATUS_UNAVAILABLE:
+        return NULL; /* the address is added in fbc_fail */
+    case GRPC_STATUS_DEADLINE_EXCEEDED:
+        return "the server did not answer in time; retry, or raise --timeout MS";
+    default:
+        return NULL;
+    }
+}
+
+int fbc_fail(const fbc_ctx *c, const fbc_status *st)
 {
     fprintf(stderr, "feedbackctl: %s: %s\n", fbc_status_name(st->code),
             st->message[0] ? st->message : "(no message)");
+    const char *hint = hint_for(c, st->code);
+    if (hint) fprintf(stderr, "feedbackctl: hint: %s\n", hint);
+    else if (st->code == GRPC_STATUS_UNAVAILABLE)
+        fprintf(stderr, "feedbackctl: hint: is feedbackd running at %s? give its address with --addr "
+                        "HOST:PORT or FEEDBACK_ADDR\n", c->addr);
     return 1;
 }
 
@@ -130,7 +169,23 @@ int fbc_usage(const char *fmt, ...)
     va_start(ap, fmt);
     fputs("feedbackctl: ", stderr);
     vfprintf(stderr, fmt, ap);
-    fputs(" (see feedbackctl --help)\n", stderr);
+    fputc('\n', stderr);
     va_end(ap);
     return 2;
+}
+
+void fbc_print_excerpt(FILE *out, const char *text, size_t max_chars)
+{
+    size_t chars = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    fputc('"', out);
+    for (; *p && chars < max_chars; p++) {
+        if ((*p & 0xC0) != 0x80) chars++; /* count code points, never split one */
+        if (*p == '\n') fputs("\\n", out);
+        else if (*p == '\r') fputs("\\r", out);
+        else if (*p == '\t') fputs("\\t", out);
+        else fputc(*p, out);
+    }
+    while (*p && (*p & 0xC0) == 0x80) fputc(*p++, out); /* finish the last code point */
+    fputs(*p ? "…\"" : "\"", out);
 }

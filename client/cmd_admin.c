@@ -1,4 +1,6 @@
-/* cmd_admin.c — health, keys, settings, erase. */
+/* cmd_admin.c — health, keys, settings, erase: one unary call each, the
+ * reply printed for a person (or as JSON). Secrets of new keys are printed
+ * once, as the server returns them only once. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,10 +8,12 @@
 #include "feedback/v1/admin.pb-c.h"
 #include "grpc/health/v1/health.pb-c.h"
 #include "json.h"
+#include "fieldpath.h"
 #include "msgutil.h"
 
-static void print_health(const ProtobufCMessage *m)
+static void print_health(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Grpc__Health__V1__HealthCheckResponse *r = (const Grpc__Health__V1__HealthCheckResponse *)m;
     printf("%s\n", fbc_enum_name(&grpc__health__v1__health_check_response__serving_status__descriptor, r->status));
 }
@@ -25,11 +29,11 @@ int cmd_health(fbc_ctx *c, int argc, char **argv)
     fbc_status st;
     if (fbc_unary(&c->conn, "/grpc.health.v1.Health/Check", &req.base,
                   &grpc__health__v1__health_check_response__descriptor, &resp, &st) != GRPC_STATUS_OK)
-        return fbc_fail(&st);
+        return fbc_fail(c, &st);
     const Grpc__Health__V1__HealthCheckResponse *r = (const Grpc__Health__V1__HealthCheckResponse *)resp;
     int serving = r->status == GRPC__HEALTH__V1__HEALTH_CHECK_RESPONSE__SERVING_STATUS__SERVING;
     if (c->json) { fbc_json_print(stdout, resp); fputc('\n', stdout); }
-    else print_health(resp);
+    else print_health(c, resp);
     protobuf_c_message_free_unpacked(resp, NULL);
     return serving ? 0 : 1;
 }
@@ -42,16 +46,18 @@ static void print_key_line(const Feedback__V1__Key *k)
            *k->label ? k->label : "-", when, k->revoked ? "  REVOKED" : "", k->prefix);
 }
 
-static void print_key(const ProtobufCMessage *m)
+static void print_key(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__Key *k = (const Feedback__V1__Key *)m;
     print_key_line(k);
     if (k->secret && *k->secret)
         printf("secret (shown once, store it now): %s\n", k->secret);
 }
 
-static void print_keys(const ProtobufCMessage *m)
+static void print_keys(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__KeyList *l = (const Feedback__V1__KeyList *)m;
     for (size_t i = 0; i < l->n_keys; i++) print_key_line(l->keys[i]);
     if (!l->n_keys) printf("no keys\n");
@@ -87,30 +93,56 @@ int cmd_keys(fbc_ctx *c, int argc, char **argv)
     return fbc_usage("keys create --role R [--label L] | keys list | keys revoke KEY_ID");
 }
 
-/* settings set name=value …: the names are field paths of Settings. */
-static int set_field(Feedback__V1__Settings *s, Feedback__V1__AlertRules *r, const char *name, const char *v,
-                     char ***kw, size_t *n_kw)
+/* settings: get prints NAME = VALUE lines, set takes NAME=VALUE with the
+ * same names (fieldpath.c); a name that is not a Settings field but is an
+ * alert rule (sla_ms, keywords, ...) means alert_rules.NAME. */
+static void print_settings(const fbc_ctx *c, const ProtobufCMessage *m)
 {
-    if (!strcmp(name, "timezone")) s->timezone = (char *)v;
-    else if (!strcmp(name, "default_language")) s->default_language = (char *)v;
-    else if (!strcmp(name, "min_sample")) s->min_sample = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(name, "retention_days")) s->retention_days = (uint32_t)strtoul(v, NULL, 10);
-    else if (!strcmp(name, "alert_rules.sla_ms")) r->sla_ms = strtoll(v, NULL, 10);
-    else if (!strcmp(name, "alert_rules.negative_text_threshold")) r->negative_text_threshold = strtod(v, NULL);
-    else if (!strcmp(name, "alert_rules.detractor_max_score")) r->detractor_max_score = atoi(v);
-    else if (!strcmp(name, "alert_rules.low_rating_max")) r->low_rating_max = atoi(v);
-    else if (!strcmp(name, "alert_rules.repeat_window_ms")) r->repeat_window_ms = strtoll(v, NULL, 10);
-    else if (!strcmp(name, "alert_rules.keywords")) {
-        char *copy = strdup(v), *save = NULL;
-        for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-            *kw = realloc(*kw, (*n_kw + 1) * sizeof **kw);
-            (*kw)[(*n_kw)++] = t;
+    (void)c;
+    fbc_fields_print(stdout, m, "");
+}
+
+static void full_name(const char *name, size_t len, char *out, size_t outlen)
+{
+    char first[64];
+    snprintf(first, sizeof first, "%.*s", (int)strcspn(name, "."), name);
+    if (!protobuf_c_message_descriptor_get_field_by_name(&feedback__v1__settings__descriptor, first) &&
+        protobuf_c_message_descriptor_get_field_by_name(&feedback__v1__alert_rules__descriptor, first))
+        snprintf(out, outlen, "alert_rules.%.*s", (int)len, name);
+    else
+        snprintf(out, outlen, "%.*s", (int)len, name);
+}
+
+static int settings_set(fbc_ctx *c, const fbc_args *a)
+{
+    Feedback__V1__Settings *s = calloc(1, sizeof *s);
+    if (!s) return fbc_usage("out of memory");
+    feedback__v1__settings__init(s);
+    Feedback__V1__UpdateSettingsRequest req = FEEDBACK__V1__UPDATE_SETTINGS_REQUEST__INIT;
+    char *mask[64], names[64][128];
+    int rc = 0;
+    for (int i = 1; i < a->npos && i < 64 && !rc; i++) {
+        const char *eq = strchr(a->pos[i], '=');
+        size_t len = eq ? (size_t)(eq - a->pos[i]) : 0;
+        if (!eq || len == 0 || len >= 100) {
+            rc = fbc_usage("settings set takes NAME=VALUE, got '%s' (settings get lists the names)", a->pos[i]);
+            break;
         }
-        r->keywords = *kw;
-        r->n_keywords = *n_kw;
-        return 0; /* copy is owned by the keyword array until exit */
-    } else return -1;
-    return 0;
+        full_name(a->pos[i], len, names[i], sizeof names[i]);
+        char why[256];
+        if (fbc_field_set(&s->base, names[i], eq + 1, why, sizeof why) != 0)
+            rc = fbc_usage("settings set: %s (settings get lists the names)", why);
+        else
+            mask[req.n_update_mask++] = names[i];
+    }
+    if (!rc) {
+        req.settings = s;
+        req.update_mask = mask;
+        rc = fbc_call_print(c, "/feedback.v1.Admin/UpdateSettings", &req.base, &feedback__v1__settings__descriptor,
+                            print_settings);
+    }
+    protobuf_c_message_free_unpacked(&s->base, NULL);
+    return rc;
 }
 
 int cmd_settings(fbc_ctx *c, int argc, char **argv)
@@ -118,40 +150,19 @@ int cmd_settings(fbc_ctx *c, int argc, char **argv)
     fbc_args a;
     int rc = fbc_args_parse(&a, argc, argv, NULL);
     if (rc || (rc = fbc_args_only(&a, NULL))) return rc;
-    if (a.npos >= 1 && strcmp(a.pos[0], "get") == 0) {
+    if (a.npos == 1 && strcmp(a.pos[0], "get") == 0) {
         Feedback__V1__GetSettingsRequest req = FEEDBACK__V1__GET_SETTINGS_REQUEST__INIT;
-        return fbc_call_print(c, "/feedback.v1.Admin/GetSettings", &req.base, &feedback__v1__settings__descriptor, NULL);
+        return fbc_call_print(c, "/feedback.v1.Admin/GetSettings", &req.base, &feedback__v1__settings__descriptor,
+                              print_settings);
     }
-    if (a.npos < 2 || strcmp(a.pos[0], "set") != 0) return fbc_usage("settings get | settings set name=value ...");
-    Feedback__V1__Settings s = FEEDBACK__V1__SETTINGS__INIT;
-    Feedback__V1__AlertRules r = FEEDBACK__V1__ALERT_RULES__INIT;
-    Feedback__V1__UpdateSettingsRequest req = FEEDBACK__V1__UPDATE_SETTINGS_REQUEST__INIT;
-    char *mask[64], **kw = NULL, names[64][96];
-    size_t n_kw = 0;
-    for (int i = 1; i < a.npos && i < 64; i++) {
-        const char *eq = strchr(a.pos[i], '=');
-        size_t len = eq ? (size_t)(eq - a.pos[i]) : 0;
-        if (!eq || len == 0 || len >= 64) return fbc_usage("settings set takes name=value, got '%s'", a.pos[i]);
-        memcpy(names[i], a.pos[i], len);
-        names[i][len] = 0;
-        if (!strcmp(names[i], "sla_ms") || !strcmp(names[i], "keywords")) { /* shorthands */
-            char shorthand[64];
-            memcpy(shorthand, names[i], len + 1);
-            snprintf(names[i], sizeof names[i], "alert_rules.%s", shorthand);
-        }
-        if (set_field(&s, &r, names[i], eq + 1, &kw, &n_kw) != 0) return fbc_usage("unknown setting '%s'", names[i]);
-        mask[req.n_update_mask++] = names[i];
-    }
-    s.alert_rules = &r;
-    req.settings = &s;
-    req.update_mask = mask;
-    rc = fbc_call_print(c, "/feedback.v1.Admin/UpdateSettings", &req.base, &feedback__v1__settings__descriptor, NULL);
-    if (kw) { free(kw[0]); free(kw); }
-    return rc;
+    if (a.npos < 2 || strcmp(a.pos[0], "set") != 0)
+        return fbc_usage("settings get | settings set NAME=VALUE ... (see feedbackctl settings --help)");
+    return settings_set(c, &a);
 }
 
-static void print_erase(const ProtobufCMessage *m)
+static void print_erase(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__EraseSummary *e = (const Feedback__V1__EraseSummary *)m;
     printf("erased %u pieces of feedback; redacted %u alerts\n", e->feedback_erased, e->alerts_redacted);
 }

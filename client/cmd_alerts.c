@@ -44,7 +44,7 @@ static void print_alert_line(const Feedback__V1__Alert *a, int colour)
     if (a->state != FEEDBACK__V1__ALERT_STATE__OPEN && a->state != 0)
         printf(" [%s by %s]", fbc_enum_name(&feedback__v1__alert_state__descriptor, a->state), a->acked_by);
     printf("  %s", a->reason);
-    if (a->excerpt && *a->excerpt) printf("  \"%s\"", a->excerpt);
+    if (a->excerpt && *a->excerpt) { fputs("  ", stdout); fbc_print_excerpt(stdout, a->excerpt, 100); }
     fputc('\n', stdout);
 }
 
@@ -87,6 +87,57 @@ static int permanent(grpc_status_code code)
            code == GRPC_STATUS_INVALID_ARGUMENT || code == GRPC_STATUS_UNIMPLEMENTED;
 }
 
+/* The Subscribe filter from --survey, --kind and --min-severity; the arrays
+ * are the caller's. Returns 0 or 2. */
+static int watch_filter(const fbc_args *a, Feedback__V1__SubscribeRequest *req, char **surveys,
+                        Feedback__V1__Alert__Kind *kinds)
+{
+    const char *v;
+    for (int i = 0; i < 32 && (v = fbc_arg_nth(a, "survey", i)); i++) surveys[req->n_survey_ids++] = (char *)v;
+    for (int i = 0; i < 16 && (v = fbc_arg_nth(a, "kind", i)); i++) {
+        int e = fbc_enum_value(&feedback__v1__alert__kind__descriptor, v);
+        if (e <= 0)
+            return fbc_usage("--kind: detractor, negative_text, keyword, low_rating, score_text_mismatch, "
+                             "nps_drop or sla_breach, got '%s'", v);
+        kinds[req->n_kinds++] = (Feedback__V1__Alert__Kind)e;
+    }
+    req->survey_ids = surveys;
+    req->kinds = kinds;
+    if ((v = fbc_arg(a, "min-severity"))) {
+        int e = fbc_enum_value(&feedback__v1__severity__descriptor, v);
+        if (e <= 0) return fbc_usage("--min-severity: low, medium, high or critical, got '%s'", v);
+        req->min_severity = (Feedback__V1__Severity)e;
+    }
+    return 0;
+}
+
+/* One Subscribe stream from *seq: prints alerts and stores each seq until
+ * the stream ends or *seen reaches max_alerts (then the call is cancelled).
+ * Returns the final status. */
+static grpc_status_code watch_stream(fbc_ctx *c, Feedback__V1__SubscribeRequest *req, const char *state,
+                                     uint64_t *seq, long max_alerts, long *seen, fbc_status *st)
+{
+    req->after_seq = *seq;
+    fbc_stream *s = fbc_stream_open(&c->conn, "/feedback.v1.Alerts/Subscribe", &req->base, 1, 0);
+    ProtobufCMessage *m;
+    while (!(max_alerts >= 0 && *seen >= max_alerts) &&
+           fbc_stream_recv(s, &feedback__v1__alert__descriptor, &m) == 1) {
+        const Feedback__V1__Alert *al = (const Feedback__V1__Alert *)m;
+        if (c->json) { fbc_json_print(stdout, m); fputc('\n', stdout); }
+        else print_alert_line(al, c->colour);
+        fflush(stdout);
+        if (al->seq > *seq) {
+            *seq = al->seq;
+            if (write_state(state, *seq) != 0)
+                fprintf(stderr, "feedbackctl: cannot write %s: %s\n", state, strerror(errno));
+        }
+        protobuf_c_message_free_unpacked(m, NULL);
+        ++*seen;
+    }
+    if (max_alerts >= 0 && *seen >= max_alerts) fbc_stream_cancel(s); /* a live stream never ends by itself */
+    return fbc_stream_finish(s, st);
+}
+
 int cmd_watch(fbc_ctx *c, int argc, char **argv)
 {
     static const char *const known[] = {"survey", "min-severity", "kind", "state-file", "after-seq", "max-alerts", NULL};
@@ -96,51 +147,34 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
     Feedback__V1__SubscribeRequest req = FEEDBACK__V1__SUBSCRIBE_REQUEST__INIT;
     char *surveys[32];
     Feedback__V1__Alert__Kind kinds[16];
+    if ((rc = watch_filter(&a, &req, surveys, kinds))) return rc;
     const char *v;
-    for (int i = 0; i < 32 && (v = fbc_arg_nth(&a, "survey", i)); i++) surveys[req.n_survey_ids++] = (char *)v;
-    for (int i = 0; i < 16 && (v = fbc_arg_nth(&a, "kind", i)); i++) {
-        int e = fbc_enum_value(&feedback__v1__alert__kind__descriptor, v);
-        if (e <= 0) return fbc_usage("--kind: detractor, negative_text, keyword, low_rating, score_text_mismatch, nps_drop or sla_breach, got '%s'", v);
-        kinds[req.n_kinds++] = (Feedback__V1__Alert__Kind)e;
-    }
-    req.survey_ids = surveys;
-    req.kinds = kinds;
-    if ((v = fbc_arg(&a, "min-severity"))) {
-        int e = fbc_enum_value(&feedback__v1__severity__descriptor, v);
-        if (e <= 0) return fbc_usage("--min-severity: low, medium, high or critical, got '%s'", v);
-        req.min_severity = (Feedback__V1__Severity)e;
-    }
     char state[4096];
     if ((v = fbc_arg(&a, "state-file"))) snprintf(state, sizeof state, "%s", v);
     else default_state_file(c->addr, state, sizeof state);
     uint64_t seq = read_state(state);
-    if ((v = fbc_arg(&a, "after-seq"))) seq = strtoull(v, NULL, 10);
-    long max_alerts = (v = fbc_arg(&a, "max-alerts")) ? strtol(v, NULL, 10) : -1;
-    long seen = 0;
-    unsigned backoff = 1;
+    if ((v = fbc_arg(&a, "after-seq")) && (rc = fbc_parse_count(v, "--after-seq", UINT64_MAX, &seq))) return rc;
+    long max_alerts = -1, seen = 0;
+    if ((v = fbc_arg(&a, "max-alerts"))) {
+        char *end;
+        max_alerts = strtol(v, &end, 10);
+        if (*end || end == v || max_alerts < 1) return fbc_usage("--max-alerts takes a number >= 1, got '%s'", v);
+    }
     if (!c->json) fprintf(stderr, "watching alerts after seq %" PRIu64 " (state in %s)\n", seq, state);
-    for (;;) {
-        req.after_seq = seq;
-        fbc_stream *s = fbc_stream_open(&c->conn, "/feedback.v1.Alerts/Subscribe", &req.base, 1, 0);
-        ProtobufCMessage *m;
-        while (fbc_stream_recv(s, &feedback__v1__alert__descriptor, &m) == 1) {
-            const Feedback__V1__Alert *al = (const Feedback__V1__Alert *)m;
-            if (c->json) { fbc_json_print(stdout, m); fputc('\n', stdout); }
-            else print_alert_line(al, c->tty);
-            fflush(stdout);
-            if (al->seq > seq) {
-                seq = al->seq;
-                if (write_state(state, seq) != 0)
-                    fprintf(stderr, "feedbackctl: cannot write %s: %s\n", state, strerror(errno));
-            }
-            protobuf_c_message_free_unpacked(m, NULL);
-            backoff = 1;
-            if (max_alerts >= 0 && ++seen >= max_alerts) break;
-        }
+    for (unsigned backoff = 1;;) {
         fbc_status st;
-        grpc_status_code code = fbc_stream_finish(s, &st);
+        long before = seen;
+        grpc_status_code code = watch_stream(c, &req, state, &seq, max_alerts, &seen, &st);
         if (max_alerts >= 0 && seen >= max_alerts) return 0;
-        if (permanent(code)) return fbc_fail(&st);
+        if (permanent(code)) {
+            fbc_fail(c, &st);
+            if (code == GRPC_STATUS_INVALID_ARGUMENT && seq > 0 && !fbc_arg(&a, "after-seq"))
+                fprintf(stderr, "feedbackctl: hint: %s holds seq %" PRIu64 " (from another server or data "
+                                "directory?); pass --after-seq 0 to start from the first alert, or remove %s\n",
+                        state, seq, state);
+            return 1;
+        }
+        if (seen > before) backoff = 1; /* the stream worked: retry soon */
         fprintf(stderr, "feedbackctl: stream ended (%s: %s); reconnecting in %us from seq %" PRIu64 "\n",
                 fbc_status_name(code), st.message, backoff, seq);
         sleep(backoff);
@@ -148,10 +182,10 @@ int cmd_watch(fbc_ctx *c, int argc, char **argv)
     }
 }
 
-static void print_alert_page(const ProtobufCMessage *m)
+static void print_alert_page(const fbc_ctx *c, const ProtobufCMessage *m)
 {
     const Feedback__V1__AlertPage *p = (const Feedback__V1__AlertPage *)m;
-    for (size_t i = 0; i < p->n_alerts; i++) print_alert_line(p->alerts[i], 0);
+    for (size_t i = 0; i < p->n_alerts; i++) print_alert_line(p->alerts[i], c->colour);
     if (!p->n_alerts) printf("no alerts match\n");
     if (p->next_page_token && *p->next_page_token) printf("more: --page-token %s\n", p->next_page_token);
     if (p->stats && p->stats->total)
@@ -184,16 +218,20 @@ int cmd_alerts(fbc_ctx *c, int argc, char **argv)
         if (e <= 0) return fbc_usage("--min-severity: low, medium, high or critical, got '%s'", v);
         q.min_severity = (Feedback__V1__Severity)e;
     }
-    if ((v = fbc_arg(&a, "limit"))) q.page_size = (uint32_t)strtoul(v, NULL, 10);
+    uint64_t n;
+    if ((v = fbc_arg(&a, "limit"))) {
+        if ((rc = fbc_parse_count(v, "--limit", UINT32_MAX, &n))) return rc;
+        q.page_size = (uint32_t)n;
+    }
     if ((v = fbc_arg(&a, "page-token"))) q.page_token = (char *)v;
     if ((v = fbc_arg(&a, "survey"))) q.survey_id = (char *)v;
     return fbc_call_print(c, "/feedback.v1.Alerts/ListAlerts", &q.base, &feedback__v1__alert_page__descriptor,
                           print_alert_page);
 }
 
-static void print_one_alert(const ProtobufCMessage *m)
+static void print_one_alert(const fbc_ctx *c, const ProtobufCMessage *m)
 {
-    print_alert_line((const Feedback__V1__Alert *)m, 0);
+    print_alert_line((const Feedback__V1__Alert *)m, c->colour);
 }
 
 static int ack_state(fbc_ctx *c, int argc, char **argv, Feedback__V1__AlertState state, const char *verb)

@@ -12,16 +12,16 @@
 
 /* Unary call + JSON or human printer; frees the reply. */
 int fbc_call_print(fbc_ctx *c, const char *method, const ProtobufCMessage *req,
-                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const ProtobufCMessage *))
+                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const fbc_ctx *, const ProtobufCMessage *))
 {
     ProtobufCMessage *resp;
     fbc_status st;
-    if (fbc_unary(&c->conn, method, req, resp_desc, &resp, &st) != GRPC_STATUS_OK) return fbc_fail(&st);
+    if (fbc_unary(&c->conn, method, req, resp_desc, &resp, &st) != GRPC_STATUS_OK) return fbc_fail(c, &st);
     if (c->json || !human) {
         fbc_json_print(stdout, resp);
         fputc('\n', stdout);
     } else {
-        human(resp);
+        human(c, resp);
     }
     protobuf_c_message_free_unpacked(resp, NULL);
     return 0;
@@ -46,8 +46,9 @@ int fbc_filter_args(const fbc_args *a, Feedback__V1__Filter *f)
 
 /* ---- list ---- */
 
-static void print_page(const ProtobufCMessage *m)
+static void print_page(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__FeedbackPage *p = (const Feedback__V1__FeedbackPage *)m;
     for (size_t i = 0; i < p->n_items; i++) {
         const Feedback__V1__Feedback *f = p->items[i];
@@ -61,7 +62,7 @@ static void print_page(const ProtobufCMessage *m)
         if (f->sentiment)
             printf("  %s %+.2f", fbc_enum_name(&feedback__v1__label__descriptor, f->sentiment->label),
                    f->sentiment->compound);
-        if (text && *text) printf("  \"%.*s%s\"", 70, text, strlen(text) > 70 ? "…" : "");
+        if (text && *text) { fputs("  ", stdout); fbc_print_excerpt(stdout, text, 70); }
         fputc('\n', stdout);
     }
     if (p->n_items == 0) printf("no feedback matches\n");
@@ -82,7 +83,11 @@ int cmd_list(fbc_ctx *c, int argc, char **argv)
     if ((v = fbc_arg(&a, "channel"))) q.channel = (char *)v;
     if ((v = fbc_arg(&a, "respondent"))) q.respondent_id = (char *)v;
     if ((v = fbc_arg(&a, "page-token"))) q.page_token = (char *)v;
-    if ((v = fbc_arg(&a, "limit"))) q.page_size = (uint32_t)strtoul(v, NULL, 10);
+    uint64_t n;
+    if ((v = fbc_arg(&a, "limit"))) {
+        if ((rc = fbc_parse_count(v, "--limit", UINT32_MAX, &n))) return rc;
+        q.page_size = (uint32_t)n;
+    }
     if ((v = fbc_arg(&a, "category"))) {
         int e = fbc_enum_value(&feedback__v1__category__descriptor, v);
         if (e <= 0) return fbc_usage("--category: promoter, passive or detractor, got '%s'", v);
@@ -109,8 +114,9 @@ int cmd_list(fbc_ctx *c, int argc, char **argv)
 
 /* ---- analyze ---- */
 
-static void print_sentiment(const ProtobufCMessage *m)
+static void print_sentiment(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__Sentiment *s = (const Feedback__V1__Sentiment *)m;
     printf("%s  %+.4f  (language %s; positive %.2f, negative %.2f, neutral %.2f)\n",
            fbc_enum_name(&feedback__v1__label__descriptor, s->label), s->compound, s->language, s->positive,
@@ -170,24 +176,35 @@ int cmd_analyze_offline(int argc, char **argv)
 
 static void print_nps_line(const char *title, const Feedback__V1__NpsSummary *s)
 {
-    printf("%s NPS %+.1f ± %.1f (95%% CI %+.1f to %+.1f), n=%u: %u promoters, %u passives, %u detractors\n",
+    if (s->n == 0) {
+        printf("%sno responses\n", title);
+        return;
+    }
+    printf("%sNPS %+.1f ± %.1f (95%% CI %+.1f to %+.1f), n=%u: %u promoters, %u passives, %u detractors\n",
            title, s->nps, s->margin_95, s->ci_low, s->ci_high, s->n, s->promoters, s->passives, s->detractors);
 }
 
-static void print_nps(const ProtobufCMessage *m)
+/* The plain-words verdict on the change against the previous period. */
+static const char *verdict(const Feedback__V1__NpsSummary *s)
 {
+    if (s->n == 0 || s->previous->n == 0) return "cannot compare: a period has no responses";
+    if (!s->change_significant) return "no significant change";
+    return s->change < 0 ? "significant drop" : "significant rise";
+}
+
+static void print_nps(const fbc_ctx *c, const ProtobufCMessage *m)
+{
+    (void)c;
     const Feedback__V1__NpsSummary *s = (const Feedback__V1__NpsSummary *)m;
     print_nps_line("", s);
-    printf(" mean sentiment %+.2f\n", s->mean_sentiment);
-    if (!s->sufficient)
-        printf(" note: only %u responses (minimum sample %u): treat this NPS as a rough indication\n", s->n,
+    if (s->n) printf("mean sentiment %+.2f\n", s->mean_sentiment);
+    if (s->n && !s->sufficient)
+        printf("note: only %u responses (minimum sample %u): treat this NPS as a rough indication\n", s->n,
                s->min_sample);
     if (s->previous) {
-        print_nps_line(" previous period:", s->previous);
-        const char *verdict = !s->change_significant ? "no significant change"
-                              : s->change < 0        ? "significant drop"
-                                                     : "significant rise";
-        printf(" change %+.1f points: %s (95%%)\n", s->change, verdict);
+        print_nps_line("previous period: ", s->previous);
+        if (s->n && s->previous->n) printf("change %+.1f points: %s (95%% level)\n", s->change, verdict(s));
+        else printf("change: %s\n", verdict(s));
     }
 }
 
@@ -213,8 +230,9 @@ int cmd_nps(fbc_ctx *c, int argc, char **argv)
 
 /* ---- terms ---- */
 
-static void print_terms(const ProtobufCMessage *m)
+static void print_terms(const fbc_ctx *c, const ProtobufCMessage *m)
 {
+    (void)c;
     const Feedback__V1__TermsReply *r = (const Feedback__V1__TermsReply *)m;
     printf("%-18s %-18s %9s %10s %7s\n", "term", "as written", "mentions", "sentiment", "share");
     for (size_t i = 0; i < r->n_terms; i++) {
@@ -237,7 +255,11 @@ int cmd_terms(fbc_ctx *c, int argc, char **argv)
     Feedback__V1__Filter f = FEEDBACK__V1__FILTER__INIT;
     const char *v;
     if ((v = fbc_arg(&a, "survey"))) q.survey_id = (char *)v;
-    if ((v = fbc_arg(&a, "limit"))) q.limit = (uint32_t)strtoul(v, NULL, 10);
+    uint64_t n;
+    if ((v = fbc_arg(&a, "limit"))) {
+        if ((rc = fbc_parse_count(v, "--limit", UINT32_MAX, &n))) return rc;
+        q.limit = (uint32_t)n;
+    }
     if ((rc = fbc_range_args(&a, &q.from_ms, &q.to_ms)) || (rc = fbc_filter_args(&a, &f))) return rc;
     if (f.channel[0] || f.n_tags) q.filter = &f;
     q.direction = fbc_flag(&a, "positive") ? FEEDBACK__V1__TERMS_QUERY__DIRECTION__POSITIVE

@@ -2,6 +2,7 @@
  * on a terminal, or as an SVG chart for a report (--svg FILE): the NPS line
  * inside its 95% confidence band, with response volume as bars beneath, so
  * a reader sees at once which moves are real and which are noise. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,66 +53,135 @@ static void print_series(const Feedback__V1__Trend *t, const Feedback__V1__Trend
 
 /* ---- SVG ---- */
 
-static double xpos(size_t i, size_t n, double left, double width)
+static void xml_text(FILE *f, const char *s)
 {
-    return n <= 1 ? left + width / 2 : left + width * (double)i / (double)(n - 1);
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f);
+        }
+    }
 }
 
-static int write_svg(const char *path, const Feedback__V1__Trend *t)
+typedef struct chart {
+    double W, H, L, R, T, CH, VB; /* size, margins, NPS chart and volume heights */
+} chart;
+
+static double xpos(const chart *g, size_t i, size_t n)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) { perror(path); return 1; }
-    const double W = 900, H = 420, L = 60, R = 20, T = 40, CH = 240, VB = 80; /* chart and volume heights */
-    const double cw = W - L - R;
-    const Feedback__V1__TrendSeries *s = t->n_series ? t->series[0] : NULL;
-    size_t n = s ? s->n_buckets : 0;
-    uint32_t maxn = 1;
-    for (size_t i = 0; i < n; i++) if (s->buckets[i]->n > maxn) maxn = s->buckets[i]->n;
-#define Y(v) (T + CH * (100.0 - (v)) / 200.0)
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "font-family=\"sans-serif\" font-size=\"12\">\n", W, H);
-    fprintf(f, "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n");
-    fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"16\">NPS%s%s</text>\n", L,
-            s && s->group && *s->group ? " — " : "", s && s->group ? s->group : "");
-    for (int v = -100; v <= 100; v += 50) {
-        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", L, W - R, Y(v), Y(v),
-                v == 0 ? "#888" : "#ddd");
-        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%+d</text>\n", L - 6, Y(v) + 4, v);
-    }
-    /* band: upper edge left to right, lower edge back, over non-empty buckets */
-    fprintf(f, "<polygon fill=\"#4a90d9\" fill-opacity=\"0.2\" stroke=\"none\" points=\"");
+    double w = g->W - g->L - g->R;
+    return n <= 1 ? g->L + w / 2 : g->L + w * (double)i / (double)(n - 1);
+}
+
+static double ypos(const chart *g, double nps)
+{
+    return g->T + g->CH * (100.0 - nps) / 200.0;
+}
+
+/* One series: its 95% band (upper edge left to right, lower edge back),
+ * its line, and a dot per non-empty bucket (a lone bucket is still seen). */
+static void svg_series(FILE *f, const chart *g, const Feedback__V1__TrendSeries *s, const char *colour)
+{
+    size_t n = s->n_buckets;
+    fprintf(f, "<polygon fill=\"%s\" fill-opacity=\"0.18\" stroke=\"none\" points=\"", colour);
     for (size_t i = 0; i < n; i++)
-        if (s->buckets[i]->n) fprintf(f, "%.1f,%.1f ", xpos(i, n, L, cw), Y(fmin(100, s->buckets[i]->nps + s->buckets[i]->margin_95)));
+        if (s->buckets[i]->n)
+            fprintf(f, "%.1f,%.1f ", xpos(g, i, n), ypos(g, fmin(100, s->buckets[i]->nps + s->buckets[i]->margin_95)));
     for (size_t i = n; i-- > 0;)
-        if (s->buckets[i]->n) fprintf(f, "%.1f,%.1f ", xpos(i, n, L, cw), Y(fmax(-100, s->buckets[i]->nps - s->buckets[i]->margin_95)));
-    fprintf(f, "\"/>\n<polyline fill=\"none\" stroke=\"#1f5fa8\" stroke-width=\"2\" points=\"");
+        if (s->buckets[i]->n)
+            fprintf(f, "%.1f,%.1f ", xpos(g, i, n), ypos(g, fmax(-100, s->buckets[i]->nps - s->buckets[i]->margin_95)));
+    fprintf(f, "\"/>\n<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colour);
     for (size_t i = 0; i < n; i++)
-        if (s->buckets[i]->n) fprintf(f, "%.1f,%.1f ", xpos(i, n, L, cw), Y(s->buckets[i]->nps));
-    fprintf(f, "\"/>\n");
-    double vb_top = T + CH + 30, bw = n ? fmax(1.0, cw / (double)n * 0.7) : 0;
+        if (s->buckets[i]->n) fprintf(f, "%.1f,%.1f ", xpos(g, i, n), ypos(g, s->buckets[i]->nps));
+    fputs("\"/>\n", f);
+    for (size_t i = 0; i < n; i++) /* whiskers: the band of a lone bucket has no width */
+        if (s->buckets[i]->n)
+            fprintf(f, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-opacity=\"0.6\"/>\n",
+                    xpos(g, i, n), xpos(g, i, n), ypos(g, fmin(100, s->buckets[i]->nps + s->buckets[i]->margin_95)),
+                    ypos(g, fmax(-100, s->buckets[i]->nps - s->buckets[i]->margin_95)), colour);
+    for (size_t i = 0; i < n; i++)
+        if (s->buckets[i]->n)
+            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>NPS %+.1f ± %.1f, n=%u</title></circle>\n",
+                    xpos(g, i, n), ypos(g, s->buckets[i]->nps), colour, s->buckets[i]->nps, s->buckets[i]->margin_95,
+                    s->buckets[i]->n);
+}
+
+/* Volume bars: responses per bucket over all series. */
+static void svg_volume(FILE *f, const chart *g, const Feedback__V1__Trend *t, size_t n)
+{
+    uint32_t maxn = 1;
     for (size_t i = 0; i < n; i++) {
-        double h = VB * s->buckets[i]->n / (double)maxn;
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#999\"/>\n",
-                xpos(i, n, L, cw) - bw / 2, vb_top + VB - h, bw, h);
+        uint32_t sum = 0;
+        for (size_t k = 0; k < t->n_series; k++) sum += i < t->series[k]->n_buckets ? t->series[k]->buckets[i]->n : 0;
+        if (sum > maxn) maxn = sum;
     }
-    fprintf(f, "<text x=\"%.0f\" y=\"22\" text-anchor=\"end\" fill=\"#555\">line: NPS · band: 95%% interval · "
-               "bars: responses · time zone %s</text>\n", W - R, t->timezone && *t->timezone ? t->timezone : "UTC");
-    fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">n</text>\n", L - 6, vb_top + 10);
-    fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%u</text>\n", L - 6, vb_top + 24, maxn);
-    size_t step = n > 8 ? (n + 7) / 8 : 1; /* at most 8 labels: they must not overlap */
+    double top = g->T + g->CH + 30, bw = n ? fmax(1.0, (g->W - g->L - g->R) / (double)n * 0.7) : 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t sum = 0;
+        for (size_t k = 0; k < t->n_series; k++) sum += i < t->series[k]->n_buckets ? t->series[k]->buckets[i]->n : 0;
+        double h = g->VB * sum / (double)maxn;
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#999\"><title>n=%u</title></rect>\n",
+                xpos(g, i, n) - bw / 2, top + g->VB - h, bw, h, sum);
+    }
+    fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">n %u</text>\n", g->L - 6, top + 10, maxn);
+    fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">0</text>\n", g->L - 6, top + g->VB);
+    size_t most = (size_t)((g->W - g->L - g->R) / 110); /* labels are about 100 px wide */
+    size_t step = n > most ? (n + most - 1) / most : 1;
     for (size_t i = 0; i < n; i += step) {
         char when[32];
-        time_t tt = (time_t)(s->buckets[i]->start_ms / 1000);
-        struct tm tm;
-        localtime_r(&tt, &tm);
-        strftime(when, sizeof when, t->granularity == FEEDBACK__V1__GRANULARITY__HOUR ? "%d %b %H:%M"
-                                  : t->granularity == FEEDBACK__V1__GRANULARITY__MONTH ? "%b %Y" : "%d %b", &tm);
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", xpos(i, n, L, cw),
-                vb_top + VB + 16, when);
+        bucket_label(t->series[0]->buckets[i]->start_ms, t->granularity, when, sizeof when);
+        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", xpos(g, i, n), top + g->VB + 16,
+                when);
     }
-    fprintf(f, "</svg>\n");
-#undef Y
-    return fclose(f) == 0 ? 0 : 1;
+}
+
+static int write_svg(const char *path, const Feedback__V1__Trend *t, const char *survey)
+{
+    static const char *const colours[] = {"#1f5fa8", "#d9534f", "#2e8b57", "#e69500", "#7b4fa8", "#555555"};
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "feedbackctl: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    const chart g = {900, 430, 70, 140, 40, 240, 80};
+    size_t n = t->n_series ? t->series[0]->n_buckets : 0;
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+               "font-family=\"sans-serif\" font-size=\"12\">\n", g.W, g.H);
+    fputs("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", f);
+    fprintf(f, "<text x=\"%.0f\" y=\"22\" font-size=\"16\">NPS with its 95%% confidence band", g.L);
+    if (survey) { fputs(" — survey ", f); xml_text(f, survey); }
+    fputs(" (", f);
+    xml_text(f, t->timezone);
+    fputs(")</text>\n", f);
+    for (int v = -100; v <= 100; v += 50) {
+        fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n", g.L, g.W - g.R,
+                ypos(&g, v), ypos(&g, v), v == 0 ? "#888" : "#ddd");
+        fprintf(f, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%+d</text>\n", g.L - 6, ypos(&g, v) + 4, v);
+    }
+    for (size_t k = 0; k < t->n_series; k++) {
+        const Feedback__V1__TrendSeries *s = t->series[k];
+        const char *colour = colours[k % (sizeof colours / sizeof colours[0])];
+        if (s->n_buckets == n) svg_series(f, &g, s, colour);
+        if (t->n_series > 1 || (s->group && *s->group)) { /* legend */
+            double y = g.T + 14 + 18 * (double)k;
+            fprintf(f, "<rect x=\"%.0f\" y=\"%.1f\" width=\"12\" height=\"12\" fill=\"%s\"/>\n", g.W - g.R + 12, y - 10,
+                    colour);
+            fprintf(f, "<text x=\"%.0f\" y=\"%.1f\">", g.W - g.R + 30, y);
+            xml_text(f, s->group && *s->group ? s->group : "(none)");
+            fputs("</text>\n", f);
+        }
+    }
+    if (n) svg_volume(f, &g, t, n);
+    else fprintf(f, "<text x=\"%.0f\" y=\"%.1f\">no data in this range</text>\n", g.L + 10, ypos(&g, 0) - 6);
+    fputs("</svg>\n", f);
+    if (fclose(f) != 0) {
+        fprintf(stderr, "feedbackctl: cannot write %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    return 0;
 }
 
 int cmd_trend(fbc_ctx *c, int argc, char **argv)
@@ -141,12 +211,12 @@ int cmd_trend(fbc_ctx *c, int argc, char **argv)
     fbc_status st;
     rc = fbc_unary(&c->conn, "/feedback.v1.Insights/GetTrend", &q.base, &feedback__v1__trend__descriptor, &resp, &st);
     fbc_free_tags(f.n_tags, (void **)f.tags);
-    if (rc != GRPC_STATUS_OK) return fbc_fail(&st);
+    if (rc != GRPC_STATUS_OK) return fbc_fail(c, &st);
     const Feedback__V1__Trend *t = (const Feedback__V1__Trend *)resp;
     if (t->timezone && *t->timezone) { setenv("TZ", t->timezone, 1); tzset(); }
     rc = 0;
     if ((v = fbc_arg(&a, "svg"))) {
-        rc = write_svg(v, t);
+        rc = write_svg(v, t, fbc_arg(&a, "survey"));
         if (!rc && !c->json) printf("wrote %s\n", v);
     }
     if (c->json) {

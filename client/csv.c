@@ -1,4 +1,7 @@
-/* csv.c — see csv.h. A small state machine over getc(). */
+/* csv.c — see csv.h. A small state machine over getc(): inside quotes
+ * everything is data except a quote (doubled: a literal quote; single: the
+ * end of quoting); outside, a comma ends a field and a newline the row.
+ * Reading by character keeps memory to one row, whatever the file size. */
 #include "csv.h"
 
 #include <stdlib.h>
@@ -43,14 +46,16 @@ static void row_clear(fbc_csv_row *row)
     row->n = 0;
 }
 
-int fbc_csv_read(FILE *f, fbc_csv_row *row)
+int fbc_csv_read(FILE *f, fbc_csv_row *row, long *lines)
 {
     row_clear(row);
+    row->line = *lines + 1;
     buf b = {0};
     int quoted = 0, any = 0, ch;
     for (;;) {
         ch = getc(f);
         if (ch == EOF) break;
+        if (ch == '\n') ++*lines;
         if (quoted) {
             if (ch == '"') {
                 int next = getc(f);
@@ -67,7 +72,7 @@ int fbc_csv_read(FILE *f, fbc_csv_row *row)
         if (ch == ',') { any = 1; if (row_push(row, &b)) goto oom; continue; }
         if (ch == '\r') continue;
         if (ch == '\n') {
-            if (!any && b.len == 0 && row->n == 0) continue; /* blank line */
+            if (!any && b.len == 0 && row->n == 0) { row->line = *lines + 1; continue; } /* blank line */
             break;
         }
         any = 1;

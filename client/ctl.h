@@ -17,7 +17,10 @@
 typedef struct fbc_ctx {
     fbc_conn conn;
     int json;        /* --json: machine output */
-    int tty;         /* stdout is a terminal: colours, progress bars */
+    int tty;         /* stdout is a terminal (and no --json): colours, sparklines */
+    int colour;      /* tty and no NO_COLOR in the environment */
+    int err_tty;     /* stderr is a terminal: the import progress bar */
+    int have_key;    /* a key was given (for the hint after UNAUTHENTICATED) */
     const char *addr;
 } fbc_ctx;
 
@@ -41,15 +44,28 @@ const char *fbc_arg_nth(const fbc_args *a, const char *name, int i);
 /* Options left unknown: prints "unknown option --x" and returns 2; else 0. */
 int fbc_args_only(const fbc_args *a, const char *const *known);
 
+/* A non-negative whole number <= max for option opt; 0, or 2 after a usage
+ * error naming opt. */
+int fbc_parse_count(const char *s, const char *opt, uint64_t max, uint64_t *out);
+
 /* Time arguments: ms since the epoch, 2026-11-01[THH:MM[:SS]] (UTC),
  * or relative to now: 7d, 24h, 30m. Returns 0 or -1. */
 int fbc_parse_time(const char *s, int64_t *ms);
 void fbc_format_time(int64_t ms, char *buf, size_t len);
 
-/* Prints a failed status ("feedbackctl: INVALID_ARGUMENT: score: ...") and
- * returns 1. */
-int fbc_fail(const fbc_status *st);
-/* Prints a usage error and returns 2. */
+/* Prints a failed status ("feedbackctl: INVALID_ARGUMENT: score: ...") on
+ * one line, then a "hint:" line when the fix is on the user's side (no or
+ * wrong key, server not reachable, wrong role), and returns 1. */
+int fbc_fail(const fbc_ctx *c, const fbc_status *st);
+
+/* Help (usage.c): every command's synopsis; one command's usage and details
+ * (returns -1 for an unknown command). */
+void fbc_print_help(FILE *out);
+int fbc_print_command_help(FILE *out, const char *name);
+/* Prints text quoted on one line: newlines and tabs as \n \t, cut after
+ * max_chars code points with an ellipsis. */
+void fbc_print_excerpt(FILE *out, const char *text, size_t max_chars);
+/* Prints a usage error and returns 2 (main then points to the help). */
 int fbc_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_health(fbc_ctx *c, int argc, char **argv);
@@ -72,7 +88,7 @@ int cmd_resolve(fbc_ctx *c, int argc, char **argv);
 /* Unary call, then JSON (--json) or human(reply); frees the reply.
  * Returns 0 or 1 (status printed). */
 int fbc_call_print(fbc_ctx *c, const char *method, const ProtobufCMessage *req,
-                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const ProtobufCMessage *));
+                   const ProtobufCMessageDescriptor *resp_desc, void (*human)(const fbc_ctx *, const ProtobufCMessage *));
 /* --from/--to into ms; --channel/--tag into a Filter (free its tags with
  * fbc_free_tags). Return 0 or 2. */
 int fbc_range_args(const fbc_args *a, int64_t *from, int64_t *to);

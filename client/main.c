@@ -1,49 +1,17 @@
 /* main.c — feedbackctl: the command-line client for feedbackd.
  *
- * Global options come before the command; each command parses the rest.
- * Address and key come from --addr/--key or FEEDBACK_ADDR/FEEDBACK_KEY.
- * Human output by default, --json for scripts; a failed call prints the
- * status and the server's message and exits 1. */
+ * Global options may come before the command; --json and --help are also
+ * understood after it (people type `feedbackctl list --json`). Each command
+ * parses the rest. Address and key come from --addr/--key or
+ * FEEDBACK_ADDR/FEEDBACK_KEY. Human output by default, --json for scripts;
+ * a failed call prints the status and the server's message (plus a hint
+ * when the fix is on the user's side) and exits 1; bad usage exits 2.
+ * Help texts live in usage.c. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "ctl.h"
-
-static const char usage[] =
-"usage: feedbackctl [--addr HOST:PORT] [--key KEY] [--json] [--timeout MS] COMMAND ...\n"
-"  address and key default to $FEEDBACK_ADDR (else 127.0.0.1:50051) and $FEEDBACK_KEY\n"
-"\n"
-"ingest (submit key):\n"
-"  submit --survey ID --score 0..10 [--comment TEXT] [--respondent ID] [--channel C]\n"
-"         [--tag k=v]... [--at TIME] [--idempotency-key K] [--language xx]\n"
-"  review --source S --external-id X --rating 1..5 [--title T] [--text T] [--respondent ID]\n"
-"         [--channel C] [--survey ID] [--tag k=v]... [--at TIME] [--language xx]\n"
-"  import FILE.csv      header row names the columns: type (response|review), survey_id,\n"
-"                       score, comment, rating, source, external_id, title, text,\n"
-"                       respondent_id, channel, submitted_at, idempotency_key, language,\n"
-"                       tag:<key>...\n"
-"insights (read key):\n"
-"  list [--survey ID] [--from TIME] [--to TIME] [--category C] [--label L] [--channel C]\n"
-"       [--tag k=v]... [--respondent ID] [--limit N] [--page-token T]\n"
-"  analyze [--language xx] TEXT         score a text; shows the words that contributed\n"
-"  analyze --offline [--language xx]    one text per line on stdin -> compound<TAB>label (no server)\n"
-"  nps [--survey ID] [--from TIME] [--to TIME] [--channel C] [--tag k=v] [--compare]\n"
-"  trend [--survey ID] [--from TIME] [--to TIME] [--granularity hour|day|week|month]\n"
-"        [--group-by channel|tag:KEY] [--channel C] [--tag k=v] [--svg FILE]\n"
-"  terms [--survey ID] [--from TIME] [--to TIME] [--positive] [--by-aspect] [--limit N]\n"
-"alerts (alerts key):\n"
-"  watch [--survey ID]... [--min-severity S] [--kind K]... [--state-file F] [--after-seq N]\n"
-"  alerts [--state open|acknowledged|resolved] [--kind K] [--from TIME] [--to TIME] [--limit N]\n"
-"  ack ALERT_ID [--note TEXT]      resolve ALERT_ID [--note TEXT]\n"
-"admin (admin key):\n"
-"  keys create --role submit|read|alerts|admin [--label L]   keys list   keys revoke KEY_ID\n"
-"  settings get    settings set [timezone=Europe/Paris] [default_language=en] [min_sample=30]\n"
-"                               [sla_ms=N] [keywords=a,b,c] ...\n"
-"  erase RESPONDENT_ID\n"
-"other:\n"
-"  health\n"
-"TIME is ms since the epoch, 2026-11-01[THH:MM[:SS]] (UTC), now, or relative: 7d, 24h, 30m.\n";
 
 struct command {
     const char *name;
@@ -59,11 +27,53 @@ static const struct command commands[] = {
     {"resolve", cmd_resolve}, {NULL, NULL},
 };
 
-static int wants_offline(int argc, char **argv)
+static int has_arg(int argc, char **argv, const char *opt)
 {
-    for (int i = 0; i < argc; i++)
-        if (strcmp(argv[i], "--offline") == 0) return 1;
+    for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], opt) == 0) return 1;
     return 0;
+}
+
+/* Removes every --json before "--" from the command's arguments (in place);
+ * returns the new count and sets *json. */
+static int take_json(int argc, char **argv, int *json)
+{
+    int out = 0, i = 0;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--json") == 0) { *json = 1; continue; }
+        argv[out++] = argv[i];
+    }
+    for (; i < argc; i++) argv[out++] = argv[i];
+    return out;
+}
+
+static int run(const struct command *cmd, const char *addr, const char *key, int json, int timeout_ms,
+               int argc, char **argv)
+{
+    fbc_ctx c;
+    memset(&c, 0, sizeof c);
+    c.json = json;
+    c.tty = isatty(STDOUT_FILENO) && !json;
+    c.colour = c.tty && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+    c.err_tty = isatty(STDERR_FILENO);
+    c.addr = addr;
+    c.have_key = key && *key;
+    if (fbc_connect(&c.conn, c.addr, key, timeout_ms) != 0) {
+        fprintf(stderr, "feedbackctl: cannot use address '%s': give HOST:PORT with --addr or FEEDBACK_ADDR\n",
+                c.addr);
+        fbc_close(&c.conn);
+        return 2;
+    }
+    int rc = cmd->fn(&c, argc, argv);
+    fbc_close(&c.conn);
+    return rc;
+}
+
+/* A usage error before any command was chosen. */
+static int global_usage(int rc)
+{
+    fputs("feedbackctl: see 'feedbackctl --help'\n", stderr);
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -71,37 +81,45 @@ int main(int argc, char **argv)
     const char *addr = getenv("FEEDBACK_ADDR");
     const char *key = getenv("FEEDBACK_KEY");
     int json = 0, timeout_ms = 30000, i = 1;
-    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    for (; i < argc && strncmp(argv[i], "-", 1) == 0; i++) {
         const char *o = argv[i];
-        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) { fputs(usage, stdout); return 0; }
+        if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) { fbc_print_help(stdout); return 0; }
         if (strcmp(o, "--json") == 0) { json = 1; continue; }
-        const char *v = strchr(o, '=') ? strchr(o, '=') + 1 : (i + 1 < argc ? argv[++i] : NULL);
-        if (!v) return fbc_usage("option %s needs a value", o);
-        if (strncmp(o, "--addr", 6) == 0) addr = v;
-        else if (strncmp(o, "--key", 5) == 0) key = v;
-        else if (strncmp(o, "--timeout", 9) == 0) timeout_ms = atoi(v);
-        else return fbc_usage("unknown option %s", o);
+        const char *eq = strchr(o, '=');
+        size_t len = eq ? (size_t)(eq - o) : strlen(o);
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (len == 6 && strncmp(o, "--addr", 6) == 0) addr = v;
+        else if (len == 5 && strncmp(o, "--key", 5) == 0) key = v;
+        else if (len == 9 && strncmp(o, "--timeout", 9) == 0) {
+            char *end;
+            timeout_ms = v ? (int)strtol(v, &end, 10) : 0;
+            if (!v || *end || timeout_ms <= 0) return global_usage(fbc_usage("--timeout takes milliseconds > 0"));
+        } else return global_usage(fbc_usage("unknown option %.*s", (int)len, o));
+        if (!v) return global_usage(fbc_usage("option %s needs a value", o));
     }
-    if (i >= argc) { fputs(usage, stderr); return 2; }
-    const char *name = argv[i];
-    if (strcmp(name, "help") == 0) { fputs(usage, stdout); return 0; }
-    if (strcmp(name, "analyze") == 0 && wants_offline(argc - i - 1, argv + i + 1))
-        return cmd_analyze_offline(argc - i - 1, argv + i + 1);
-
-    const struct command *cmd = commands;
-    while (cmd->name && strcmp(cmd->name, name) != 0) cmd++;
-    if (!cmd->name) return fbc_usage("unknown command '%s'", name);
-
-    fbc_ctx c;
-    memset(&c, 0, sizeof c);
-    c.json = json;
-    c.tty = isatty(STDOUT_FILENO);
-    c.addr = addr && *addr ? addr : "127.0.0.1:50051";
-    if (fbc_connect(&c.conn, c.addr, key, timeout_ms) != 0) {
-        fprintf(stderr, "feedbackctl: cannot use address '%s'\n", c.addr);
+    if (i >= argc) {
+        fbc_print_help(stderr);
         return 2;
     }
-    int rc = cmd->fn(&c, argc - i - 1, argv + i + 1);
-    fbc_close(&c.conn);
+    const char *name = argv[i];
+    int cargc = argc - i - 1;
+    char **cargv = argv + i + 1;
+    if (strcmp(name, "help") == 0) {
+        if (cargc && fbc_print_command_help(stdout, cargv[0]) == 0) return 0;
+        fbc_print_help(stdout);
+        return cargc ? 2 : 0;
+    }
+    const struct command *cmd = commands;
+    while (cmd->name && strcmp(cmd->name, name) != 0) cmd++;
+    if (!cmd->name) return global_usage(fbc_usage("unknown command '%s'", name));
+    if (has_arg(cargc, cargv, "--help") || has_arg(cargc, cargv, "-h")) {
+        fbc_print_command_help(stdout, name);
+        return 0;
+    }
+    cargc = take_json(cargc, cargv, &json);
+    int rc = strcmp(name, "analyze") == 0 && has_arg(cargc, cargv, "--offline")
+                 ? cmd_analyze_offline(cargc, cargv)
+                 : run(cmd, addr && *addr ? addr : "127.0.0.1:50051", key, json, timeout_ms, cargc, cargv);
+    if (rc == 2) fprintf(stderr, "feedbackctl: see 'feedbackctl %s --help'\n", name);
     return rc;
 }

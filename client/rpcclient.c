@@ -33,7 +33,20 @@ int fbc_connect(fbc_conn *c, const char *addr, const char *key, int timeout_ms)
     memset(c, 0, sizeof *c);
     grpc_init();
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
-    c->channel = grpc_channel_create(addr, creds, NULL);
+    /* Keepalive pings on live calls only: a watch stream whose server or
+     * network vanished (a laptop that slept) fails within ~40 s and watch
+     * reconnects, instead of waiting forever on a dead TCP connection. The
+     * server accepts pings this often (it allows one per 10 s). Reconnect
+     * attempts back off to at most 10 s, so a restarted server is found soon. */
+    grpc_arg args[] = {
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIME_MS, {.integer = 30000}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_TIMEOUT_MS, {.integer = 10000}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, {.integer = 0}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, {.integer = 0}},
+        {GRPC_ARG_INTEGER, GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, {.integer = 10000}},
+    };
+    grpc_channel_args ch = {sizeof args / sizeof args[0], args};
+    c->channel = grpc_channel_create(addr, creds, &ch);
     grpc_channel_credentials_release(creds);
     if (!c->channel) return -1;
     c->cq = grpc_completion_queue_create_for_pluck(NULL);
@@ -163,6 +176,11 @@ int fbc_stream_recv(fbc_stream *s, const ProtobufCMessageDescriptor *desc, Proto
     *msg = unpack(bb, desc);
     grpc_byte_buffer_destroy(bb);
     return *msg ? 1 : -1;
+}
+
+void fbc_stream_cancel(fbc_stream *s)
+{
+    grpc_call_cancel(s->call, NULL);
 }
 
 grpc_status_code fbc_stream_finish(fbc_stream *s, fbc_status *st)

@@ -45,6 +45,9 @@ int fbc_stream_send(fbc_stream *s, const ProtobufCMessage *msg);
 int fbc_stream_close_send(fbc_stream *s);
 /* 1: *msg received; 0: end of stream; -1: failed. */
 int fbc_stream_recv(fbc_stream *s, const ProtobufCMessageDescriptor *desc, ProtobufCMessage **msg);
+/* Cancels the call (e.g. a stream the caller has read enough of); the
+ * final status from fbc_stream_finish is then CANCELLED. */
+void fbc_stream_cancel(fbc_stream *s);
 /* Waits for the final status, frees the stream, returns the code. */
 grpc_status_code fbc_stream_finish(fbc_stream *s, fbc_status *st);
 
