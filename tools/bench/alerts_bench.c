@@ -475,14 +475,19 @@ int main(int argc, char **argv)
     if (!do_ingest) goto latency; /* --ingest 0: the latency phase only */
     double none[ROUNDS], with_idle[ROUNDS];
     long rss0 = 0, rss1 = 0;
+    double cpu_none = 0, cpu_idle = 0, calls_none = 0, calls_idle = 0;
     for (int r = 0; r < ROUNDS; r++) {
+        double c0 = server_cpu_s();
         none[r] = ingest_rate(ch, inflight, seconds);
+        cpu_none += server_cpu_s() - c0, calls_none += none[r] * seconds;
         if (r == 0) rss0 = rss_kb();
         stream *v = calloc(idle, sizeof *v);
         for (int i = 0; i < idle; i++) stream_open(&v[i], ch2, p.cq, "no-such-survey", atomic_load(&last_seq));
         sleep(1);
         if (r == 0) rss1 = rss_kb();
+        c0 = server_cpu_s();
         with_idle[r] = ingest_rate(ch, inflight, seconds);
+        cpu_idle += server_cpu_s() - c0, calls_idle += with_idle[r] * seconds;
         streams_close(v, idle);
         free(v);
         printf("  round %d: %.0f calls/s with no subscriber, %.0f with %d idle\n", r + 1, none[r], with_idle[r], idle);
@@ -491,6 +496,10 @@ int main(int argc, char **argv)
     qsort(with_idle, ROUNDS, sizeof with_idle[0], cmp_double);
     printf("ingest (median of %d): %.0f calls/s with no subscriber, %.0f with %d idle subscribers: %.1f %%\n",
            ROUNDS, none[ROUNDS / 2], with_idle[ROUNDS / 2], idle, 100.0 * with_idle[ROUNDS / 2] / none[ROUNDS / 2]);
+    if (calls_none > 0 && calls_idle > 0)
+        printf("  feedbackd CPU per submission: %.0f us with no subscriber, %.0f us with %d idle"
+               " (less noisy than calls/s on a shared machine)\n",
+               cpu_none * 1e6 / calls_none, cpu_idle * 1e6 / calls_idle, idle);
     printf("memory: feedbackd RSS %ld kB -> %ld kB with %d idle subscribers: %.0f bytes each\n",
            rss0, rss1, idle, idle ? (rss1 - rss0) * 1024.0 / idle : 0);
 
