@@ -64,6 +64,13 @@ fb_server *fb_call_server(fb_call *call);
 const fb_principal *fb_call_principal(fb_call *call); /* NULL when roles == 0 */
 void fb_call_set_data(fb_call *call, void *data);       /* handler's per-call state */
 void *fb_call_data(fb_call *call);
+/* Like fb_call_set_data, and free_fn(data) runs when the call's last
+ * reference is dropped: after every callback (on_cancel included) has
+ * returned and the handler's reference has been consumed. State reachable
+ * from both on_cancel and another thread (a store done-callback) then lives
+ * exactly as long as the call, whichever of them ends it. A later
+ * fb_call_set_data* replaces data and free_fn (without calling free_fn). */
+void fb_call_set_data_free(fb_call *call, void *data, void (*free_fn)(void *data));
 bool fb_call_is_cancelled(fb_call *call);
 /* Milliseconds until the deadline, or -1 for none. */
 long fb_call_deadline_left_ms(fb_call *call);
@@ -83,6 +90,15 @@ grpc_status_code fb_status_of(int fb_code);
  * RESOURCE_EXHAUSTED so the client resumes from its last seq), or
  * FB_UNAVAILABLE (the call is over). Thread-safe. */
 int fb_call_send(fb_call *call, const ProtobufCMessage *msg);
+/* A message packed once, to be sent on many streams (an alert fanned out to
+ * every subscriber): each fb_call_send_packed shares its bytes (a reference,
+ * no copy). fb_pack returns NULL if out of memory. fb_packed_free drops the
+ * packer's reference; streams keep theirs until their write completes. */
+typedef struct fb_packed fb_packed;
+fb_packed *fb_pack(const ProtobufCMessage *msg);
+void fb_packed_free(fb_packed *p);
+/* fb_call_send with an already packed message; same results. Thread-safe. */
+int fb_call_send_packed(fb_call *call, const fb_packed *p);
 /* Number of messages queued and not yet written. */
 size_t fb_call_send_backlog(fb_call *call);
 /* Ends a stream after the queued messages are written. Thread-safe; later
@@ -124,7 +140,14 @@ bool fb_rpc_stopping(const fb_rpc *rpc);
  *   a client cancel, a deadline, a
  *   broken client stream (the runtime's status then wins over the one the
  *   handler picks) and of shutdown (then end with UNAVAILABLE). During
- *   fb_rpc_stop it is called from the stopping thread. */
+ *   fb_rpc_stop it is called from the stopping thread.
+ * - on_cancel is decided under the call's lock and called outside it: if a
+ *   handler ends the call from another thread (a store callback) at that
+ *   moment, on_cancel may still run after the call has ended. A handler must
+ *   therefore keep its own "ended" flag (under its own lock) and not end the
+ *   call twice, and its per-call state must outlive on_cancel: tie it to the
+ *   call with fb_call_set_data_free rather than freeing it when it ends the
+ *   call. */
 extern const fb_method fb_health_methods[];   /* rpc_health.c (runtime) */
 extern const fb_method fb_ingest_methods[];   /* rpc_ingest.c */
 extern const fb_method fb_keys_methods[];     /* rpc_keys.c */

@@ -2,8 +2,8 @@
  * ListAlerts. Role alerts or admin.
  *
  * Thin glue: a Subscribe call becomes a hub subscriber whose deliver is
- * fb_call_send (never blocks; FB_EXHAUSTED when the stream's bounded queue is
- * full) and whose backlog paces the replay pump. Ending a stream can start on
+ * fb_call_send_packed of the alert packed once per fan-out (never blocks;
+ * FB_EXHAUSTED when the stream's bounded queue is full) and whose backlog paces the replay pump. Ending a stream can start on
  * two sides at once: the hub (queue full, shutdown) calls closed() under the
  * tenant's lock, and the runtime calls on_cancel (client gone, deadline,
  * server stopping). Both go through the tenant's lock and the call's data
@@ -30,10 +30,21 @@ typedef struct stream {
     uint64_t last_sent;  /* the resume point we tell the client */
 } stream;
 
+static void packed_free(void *p)
+{
+    fb_packed_free(p);
+}
+
+/* The alert is packed by the first subscriber of a fan-out and its bytes
+ * shared by the others (fb_hub_shared): no packing per stream. */
 static int st_deliver(void *ctx, const Feedback__V1__Alert *a)
 {
     stream *s = ctx;
-    int rc = fb_call_send(s->call, &a->base);
+    fb_hub_msg *m = fb_hub_shared(s->sub);
+    if (m && m->alert == a && !m->shared && (m->shared = fb_pack(&a->base)))
+        m->shared_free = packed_free;
+    int rc = m && m->alert == a && m->shared ? fb_call_send_packed(s->call, m->shared)
+                                             : fb_call_send(s->call, &a->base);
     if (rc == FB_OK) s->last_sent = a->seq;
     return rc;
 }

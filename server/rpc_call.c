@@ -415,6 +415,8 @@ static void call_free(fb_call *c)
     }
     free(c->status_msg);
     free(c->forced_msg);
+    if (c->data_free)
+        c->data_free(c->data); /* no callback can run any more: no one else holds the call */
     pthread_mutex_destroy(&c->mu);
     free(c);
 }
@@ -427,8 +429,14 @@ const fb_principal *fb_call_principal(fb_call *c) { return c->has_principal ? &c
 
 void fb_call_set_data(fb_call *c, void *data)
 {
+    fb_call_set_data_free(c, data, NULL);
+}
+
+void fb_call_set_data_free(fb_call *c, void *data, void (*free_fn)(void *data))
+{
     pthread_mutex_lock(&c->mu);
     c->data = data;
+    c->data_free = free_fn;
     pthread_mutex_unlock(&c->mu);
 }
 

@@ -11,7 +11,9 @@
  *
  * Import's per-call state is shared by the reading worker, the store's
  * writer thread (batch done callbacks) and on_cancel, so it has a lock and
- * a reference count; whoever drops the last reference frees it.
+ * a reference count; whoever drops the last reference frees it. The call
+ * itself holds one (fb_call_set_data_free): on_cancel may run just after a
+ * batch callback ended the call, so the state must live as long as the call.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -97,8 +99,6 @@ typedef struct import_state {
     int inflight;
     bool stream_done, cancelled, ended;
     bool store_closed;          /* a batch could not be queued: shutting down */
-    bool cancel_seen;           /* on_cancel has run */
-    bool waiting_cancel;        /* the call's reference waits for on_cancel */
     uint32_t accepted, duplicates, rejected;
     size_t n_rej;
     Feedback__V1__Rejection rej[IMPORT_MAX_REJECTIONS];
@@ -117,6 +117,11 @@ static void import_unref(import_state *st)
     pthread_cond_destroy(&st->cv);
     pthread_mutex_destroy(&st->mu);
     free(st);
+}
+
+static void import_state_free(void *st) /* the call's last reference is gone */
+{
+    import_unref(st);
 }
 
 static void reject_locked(import_state *st, uint32_t index, const char *msg)
@@ -225,29 +230,19 @@ static import_state *import_state_get(fb_call *call)
     if (!st) return NULL;
     pthread_mutex_init(&st->mu, NULL);
     pthread_cond_init(&st->cv, NULL);
-    st->refs = 1; /* the call's: dropped when the call is ended and on_cancel cannot come */
+    st->refs = 1; /* the call's: dropped when the call is freed */
     st->call = call;
     st->tenant = fb_call_principal(call)->tenant_id;
     fb_rpc_ingest_env_init(&st->env, fb_call_server(call), st->tenant);
-    fb_call_set_data(call, st);
+    fb_call_set_data_free(call, st, import_state_free);
     return st;
 }
 
-/* Ends the call (should_end_locked said so), then drops the state's "call"
- * reference — unless the runtime may still call on_cancel (a cancel raced
- * with the end), in which case on_cancel drops it. */
+/* Ends the call (should_end_locked said so). The caller holds a reference
+ * to st, or runs in on_cancel (the runtime holds the call, which holds st). */
 static void finish(import_state *st)
 {
-    fb_call *call = st->call;
-    fb_call_ref(call);
     end_call(st);
-    bool maybe_cancel = fb_call_is_cancelled(call);
-    fb_call_unref(call);
-    pthread_mutex_lock(&st->mu);
-    bool drop = !maybe_cancel || st->cancel_seen;
-    if (!drop) st->waiting_cancel = true;
-    pthread_mutex_unlock(&st->mu);
-    if (drop) import_unref(st);
 }
 
 /* The reader callbacks hold a reference while they run (they may wait). */
@@ -313,18 +308,14 @@ static void import_end(fb_call *call)
 
 static void import_cancel(fb_call *call)
 {
-    import_state *st = fb_call_data(call);
+    import_state *st = fb_call_data(call); /* alive: the runtime holds the call */
     if (!st) { /* nothing received yet */
         fb_call_fail(call, GRPC_STATUS_CANCELLED, "import cancelled");
         return;
     }
     pthread_mutex_lock(&st->mu);
-    st->cancel_seen = true;
-    if (st->ended) { /* we ended it first: only the reference is left to drop */
-        bool drop = st->waiting_cancel;
-        st->waiting_cancel = false;
+    if (st->ended) { /* a batch callback ended it a moment ago */
         pthread_mutex_unlock(&st->mu);
-        if (drop) import_unref(st);
         return;
     }
     st->cancelled = true;

@@ -93,6 +93,7 @@ struct fb_call {
     fb_principal principal;
     bool has_principal;
     void *data;
+    void (*data_free)(void *data); /* called from call_free */
     struct timespec t0;            /* when the call arrived (CLOCK_MONOTONIC) */
     fb_call *prev, *next;          /* rpc->live */
 };

@@ -2,7 +2,9 @@
  * exactly one SEND_MESSAGE in flight (gRPC allows one operation of each type
  * at a time per call).
  *
- * fb_call_send packs the message at once (the caller may free it) and either
+ * fb_call_send packs the message at once (the caller may free it);
+ * fb_call_send_packed shares one packing among many streams (the alert hub
+ * packs an alert once for all its subscribers). Either then
  * starts the send or appends the packed buffer to a ring that grows by
  * doubling up to fb_rpc_opts.stream_queue_max, so an idle stream holds no
  * buffer at all and a slow reader can hold at most the bound; beyond it the
@@ -11,6 +13,13 @@
  * ended the stream (fb_call_finish) the status goes out after the ring has
  * drained. A failed send means the stream is dead: the ring is dropped.
  * No thread per stream: everything runs on the completion queue's workers.
+ *
+ * Not used: GRPC_WRITE_BUFFER_HINT. In chttp2 (1.51) a hinted message does
+ * not make its stream writable, and its SEND_MESSAGE completes only once its
+ * bytes are written; with one send in flight per call the next (unhinted)
+ * send would wait for that completion, so the stream would stall until the
+ * 64 KiB write buffer filled. Writes of different streams of one connection
+ * are coalesced by the transport anyway while a write is in progress.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,9 +96,9 @@ static bool queue_push_locked(fb_call *c, grpc_byte_buffer *bb)
     return true;
 }
 
-int fb_call_send(fb_call *c, const ProtobufCMessage *msg)
+/* Queues bb (taking it) or starts its send. */
+static int send_buffer(fb_call *c, grpc_byte_buffer *bb)
 {
-    grpc_byte_buffer *bb = rpc_pack(msg);
     int rc = FB_OK;
     pthread_mutex_lock(&c->mu);
     if (c->ended || c->cancelled || c->closed || rpc_call_kind(c) != FB_RPC_SERVER_STREAM) {
@@ -106,6 +115,32 @@ int fb_call_send(fb_call *c, const ProtobufCMessage *msg)
     if (bb)
         grpc_byte_buffer_destroy(bb);
     return rc;
+}
+
+int fb_call_send(fb_call *c, const ProtobufCMessage *msg)
+{
+    return send_buffer(c, rpc_pack(msg));
+}
+
+/* An fb_packed is a raw byte buffer holding one slice; each stream sends a
+ * copy of the buffer, which shares the slice (a reference, not the bytes). */
+fb_packed *fb_pack(const ProtobufCMessage *msg)
+{
+    return (fb_packed *)rpc_pack(msg);
+}
+
+void fb_packed_free(fb_packed *p)
+{
+    if (p)
+        grpc_byte_buffer_destroy((grpc_byte_buffer *)p);
+}
+
+int fb_call_send_packed(fb_call *c, const fb_packed *p)
+{
+    grpc_byte_buffer *bb = grpc_byte_buffer_copy((grpc_byte_buffer *)p);
+    if (!bb)
+        return FB_UNAVAILABLE;
+    return send_buffer(c, bb);
 }
 
 size_t fb_call_send_backlog(fb_call *c)

@@ -13,6 +13,9 @@
  * waits (backpressure on CPU exhaustion, never on a subscriber: deliver
  * never blocks).
  *
+ * A fan-out packs its alert once: deliver finds the fan-out in progress with
+ * fb_hub_shared and caches the encoding there for the next subscribers.
+ *
  * Handoff without loss or duplicates: a subscriber is registered before the
  * replay reads the log; an alert is published only after it is durable. So an
  * alert is either in the pump's snapshot (replayed) or published after
@@ -64,6 +67,7 @@ struct tenant_subs {
     fb_sub **subs;
     prefilter *pf;
     size_t n, cap;
+    fb_hub_msg *cur;          /* the fan-out deliver is called for (fb_hub_shared) */
 };
 
 typedef struct posted {
@@ -373,20 +377,42 @@ overflow: /* everything published is in the log: the pump reads it there */
 
 /* Delivers a to a LIVE or replaying s (caller holds the lock). Returns false
  * if s was ended (then the caller must not advance through t->subs). */
-static bool deliver_locked(fb_hub *h, fb_sub *s, const Feedback__V1__Alert *a, uint64_t survey_hash)
+static bool deliver_locked(fb_hub *h, fb_sub *s, fb_hub_msg *m, uint64_t survey_hash)
 {
+    const Feedback__V1__Alert *a = m->alert;
     if (a->seq <= s->last_seq) return true;
     if (!fb_alert_filter_match_h(&s->filter, a, survey_hash)) {
         s->last_seq = a->seq;
         return true;
     }
+    s->t->cur = m;
     int rc = s->ops.deliver(s->ctx, a);
+    s->t->cur = NULL;
     if (rc == FB_OK) {
         s->last_seq = a->seq;
         return true;
     }
     end_locked(h, s, rc == FB_EXHAUSTED ? FB_EXHAUSTED : FB_UNAVAILABLE);
     return false;
+}
+
+fb_hub_msg *fb_hub_shared(fb_sub *s)
+{
+    return s->t->cur;
+}
+
+static void msg_done(fb_hub_msg *m)
+{
+    if (m->shared && m->shared_free) m->shared_free(m->shared);
+    m->shared = NULL;
+}
+
+/* Delivers one alert to one subscriber with an encoding of its own. */
+static void deliver_one_locked(fb_hub *h, fb_sub *s, const Feedback__V1__Alert *a)
+{
+    fb_hub_msg m = {a, NULL, NULL};
+    deliver_locked(h, s, &m, fb_survey_hash(a->survey_id));
+    msg_done(&m);
 }
 
 void fb_hub_publish(fb_hub *h, uint32_t tenant, const Feedback__V1__Alert *a)
@@ -396,6 +422,7 @@ void fb_hub_publish(fb_hub *h, uint32_t tenant, const Feedback__V1__Alert *a)
     uint64_t hash = fb_survey_hash(a->survey_id);
     unsigned kinds = 1u << a->kind;
     for (size_t k = 0; k < a->n_kinds; k++) kinds |= 1u << a->kinds[k];
+    fb_hub_msg m = {a, NULL, NULL}; /* packed at most once, for all of them */
     pthread_mutex_lock(&t->mu);
     for (size_t i = 0; i < t->n;) {
         const prefilter *pf = &t->pf[i];
@@ -408,11 +435,12 @@ void fb_hub_publish(fb_hub *h, uint32_t tenant, const Feedback__V1__Alert *a)
         if (s->mode == MODE_REPLAYING) {
             if (a->seq > s->last_seq) buffer_alert(h, s, a);
             i++;
-        } else if (deliver_locked(h, s, a, hash)) {
+        } else if (deliver_locked(h, s, &m, hash)) {
             i++;
         } /* else s was swapped out: t->subs[i] is the next one */
     }
     pthread_mutex_unlock(&t->mu);
+    msg_done(&m);
 }
 
 void fb_hub_post(fb_hub *h, uint32_t tenant, Feedback__V1__Alert *a)
@@ -523,7 +551,7 @@ static void go_live_locked(fb_hub *h, fb_sub *s)
             a = feedback__v1__alert__unpack(NULL, s->buf[i].len, s->buf[i].data);
         free(s->buf[i].data);
         if (!a) continue;
-        deliver_locked(h, s, a, fb_survey_hash(a->survey_id));
+        deliver_one_locked(h, s, a);
         feedback__v1__alert__free_unpacked(a, NULL);
     }
 }
@@ -534,7 +562,7 @@ void fb_hub_replay(fb_hub *h, fb_sub *s, Feedback__V1__Alert *const *alerts, siz
     tenant_subs *t = s->t;
     bool requeue = false;
     pthread_mutex_lock(&t->mu);
-    for (size_t i = 0; i < n && !s->ended; i++) deliver_locked(h, s, alerts[i], fb_survey_hash(alerts[i]->survey_id));
+    for (size_t i = 0; i < n && !s->ended; i++) deliver_one_locked(h, s, alerts[i]);
     if (!s->ended) {
         if (scanned_to > s->last_seq) s->last_seq = scanned_to;
         if (at_end && !s->overflow) go_live_locked(h, s);

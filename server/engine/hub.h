@@ -52,6 +52,20 @@ bool fb_alert_filter_match(const fb_alert_filter *f, const Feedback__V1__Alert *
 uint64_t fb_survey_hash(const char *survey_id);
 bool fb_alert_filter_match_h(const fb_alert_filter *f, const Feedback__V1__Alert *a, uint64_t survey_hash);
 
+/* One alert on its way to the subscribers of one fan-out, with room for an
+ * encoding made by the first subscriber that needs it and shared by the
+ * others (a gRPC server packs the alert once, not once per stream). */
+typedef struct fb_hub_msg {
+    const Feedback__V1__Alert *alert;
+    void *shared;                      /* NULL until a deliver sets it */
+    void (*shared_free)(void *shared); /* set with it; the hub calls it after the fan-out */
+} fb_hub_msg;
+
+/* For deliver (under the tenant's mutex): the fan-out in progress to s, whose
+ * alert is the one deliver was given; deliver may cache an encoding of it in
+ * shared for the next subscribers. NULL outside a deliver. */
+fb_hub_msg *fb_hub_shared(fb_sub *s);
+
 typedef struct fb_sub_ops {
     /* Queue one alert: FB_OK, FB_EXHAUSTED (queue full), FB_UNAVAILABLE (gone). */
     int (*deliver)(void *ctx, const Feedback__V1__Alert *a);

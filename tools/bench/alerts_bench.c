@@ -19,6 +19,7 @@
  * Bounded: every phase has a fixed count or duration and a deadline.
  * usage: alerts_bench ADDR SUBMIT_KEY ALERTS_KEY SERVER_PID
  *        [--rate R] [--seconds T] [--subs S] [--idle I] [--inflight C]
+ *        [--ingest 0]  (skip the ingest and memory phases)
  */
 #include <grpc/byte_buffer.h>
 #include <grpc/byte_buffer_reader.h>
@@ -316,6 +317,23 @@ static long rss_kb(void)
     return kb;
 }
 
+/* feedbackd's CPU time so far (user + system), in seconds: the cost of a
+ * phase measured this way is far less noisy than latency on a shared box. */
+static double server_cpu_s(void)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", server_pid);
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    if (f) fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* fields after the command name */
+    unsigned long ut = 0, st = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -367,6 +385,7 @@ static void latency_phase(grpc_channel *ch, grpc_channel *sub_ch, pool *p, int s
     usleep(500000); /* let them register and finish their (empty) replay */
     submitter sb = {.ch = ch, .cq = grpc_completion_queue_create_for_next(NULL), .max_seq = max_seq, .base = base};
     sb.reply_ns = calloc(max_seq + 1, sizeof(int64_t));
+    double cpu0 = server_cpu_s();
     int64_t t0 = now_ns(), step = 1000000000LL / rate;
     size_t sent = 0, reaped = 0;
     while (reaped < n) { /* open loop: send on schedule, reap in between */
@@ -388,6 +407,7 @@ static void latency_phase(grpc_channel *ch, grpc_channel *sub_ch, pool *p, int s
         if (!missing) break;
         usleep(1000);
     }
+    double cpu = server_cpu_s() - cpu0;
     int64_t *lat = malloc(sizeof(int64_t) * (size_t)subs * n);
     size_t m = 0, early = 0, lost = 0;
     for (size_t seq = 1; seq <= max_seq; seq++) {
@@ -407,6 +427,9 @@ static void latency_phase(grpc_channel *ch, grpc_channel *sub_ch, pool *p, int s
         printf("  Submit reply -> alert at subscriber: p50 %.3f ms  p99 %.3f ms  max %.3f ms"
                "  (%zu deliveries, %zu before the reply, %zu missing)\n",
                lat[m / 2] / 1e6, lat[(size_t)(m * 0.99)] / 1e6, lat[m - 1] / 1e6, m, early, lost);
+    if (sb.ok && cpu >= 0)
+        printf("  feedbackd CPU in this phase: %.2f s = %.0f us per submission (ingest + fan-out to %d)\n",
+               cpu, cpu * 1e6 / (double)sb.ok, subs);
     free(lat);
     free(sb.reply_ns);
     grpc_completion_queue_shutdown(sb.cq);
@@ -424,7 +447,7 @@ int main(int argc, char **argv)
         return 2;
     }
     addr = argv[1], submit_key = argv[2], alerts_key = argv[3], server_pid = atoi(argv[4]);
-    int rate = 1000, seconds = 5, subs = 100, idle = 1000, inflight = 64;
+    int rate = 1000, seconds = 5, subs = 100, idle = 1000, inflight = 64, do_ingest = 1;
     for (int i = 5; i + 1 < argc; i += 2) {
         int v = atoi(argv[i + 1]);
         if (!strcmp(argv[i], "--rate")) rate = v;
@@ -433,6 +456,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--idle")) idle = v;
         else if (!strcmp(argv[i], "--inflight")) inflight = v;
         else if (!strcmp(argv[i], "--idle-health")) idle_health = v;
+        else if (!strcmp(argv[i], "--ingest")) do_ingest = v;
     }
     grpc_init();
     grpc_channel_credentials *creds = grpc_insecure_credentials_create();
@@ -448,16 +472,22 @@ int main(int argc, char **argv)
      * shared: alternating rounds and medians keep the comparison fair) */
     ingest_rate(ch, inflight, 1); /* warm-up */
     enum { ROUNDS = 5 };
+    if (!do_ingest) goto latency; /* --ingest 0: the latency phase only */
     double none[ROUNDS], with_idle[ROUNDS];
     long rss0 = 0, rss1 = 0;
+    double cpu_none = 0, cpu_idle = 0, calls_none = 0, calls_idle = 0;
     for (int r = 0; r < ROUNDS; r++) {
+        double c0 = server_cpu_s();
         none[r] = ingest_rate(ch, inflight, seconds);
+        cpu_none += server_cpu_s() - c0, calls_none += none[r] * seconds;
         if (r == 0) rss0 = rss_kb();
         stream *v = calloc(idle, sizeof *v);
         for (int i = 0; i < idle; i++) stream_open(&v[i], ch2, p.cq, "no-such-survey", atomic_load(&last_seq));
         sleep(1);
         if (r == 0) rss1 = rss_kb();
+        c0 = server_cpu_s();
         with_idle[r] = ingest_rate(ch, inflight, seconds);
+        cpu_idle += server_cpu_s() - c0, calls_idle += with_idle[r] * seconds;
         streams_close(v, idle);
         free(v);
         printf("  round %d: %.0f calls/s with no subscriber, %.0f with %d idle\n", r + 1, none[r], with_idle[r], idle);
@@ -466,10 +496,15 @@ int main(int argc, char **argv)
     qsort(with_idle, ROUNDS, sizeof with_idle[0], cmp_double);
     printf("ingest (median of %d): %.0f calls/s with no subscriber, %.0f with %d idle subscribers: %.1f %%\n",
            ROUNDS, none[ROUNDS / 2], with_idle[ROUNDS / 2], idle, 100.0 * with_idle[ROUNDS / 2] / none[ROUNDS / 2]);
+    if (calls_none > 0 && calls_idle > 0)
+        printf("  feedbackd CPU per submission: %.0f us with no subscriber, %.0f us with %d idle"
+               " (less noisy than calls/s on a shared machine)\n",
+               cpu_none * 1e6 / calls_none, cpu_idle * 1e6 / calls_idle, idle);
     printf("memory: feedbackd RSS %ld kB -> %ld kB with %d idle subscribers: %.0f bytes each\n",
            rss0, rss1, idle, idle ? (rss1 - rss0) * 1024.0 / idle : 0);
 
     /* the latency phase: seqs continue from what ingest created */
+latency:
     latency_phase(ch, ch2, &p, subs, rate, seconds);
 
     grpc_completion_queue_shutdown(p.cq);
