@@ -11,7 +11,9 @@
  *
  * Terms: distinct stems of non-stopword words (deduplicated with a small
  * open-addressing set over the result), capped so a giant text stays
- * linear and bounded. */
+ * linear and bounded. Ingest asks for terms on every text, so they are
+ * cheap: a word the scorer already resolved to a lexicon stem takes that
+ * stem's string (no stemming), and all terms of a text are one allocation. */
 #include "sentiment_impl.h"
 
 #include <stdlib.h>
@@ -216,32 +218,117 @@ static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
     return -1;
 }
 
+/* One candidate term while collecting: its stem either lives in the
+ * lexicon (a known stem id: no stemming needed) or in the scratch buffer. */
+typedef struct term_cand {
+    const char *lex_stem;      /* NULL: the stem is scratch + off */
+    uint32_t off, n, tok;
+    int aspect;
+} term_cand;
+
+typedef struct term_scratch {
+    char buf[4096];            /* stems of words the lexicon does not know */
+    char *heap;                /* used instead of buf once it is full */
+    size_t len, cap;
+} term_scratch;
+
+/* Room for n more bytes in the scratch; NULL if memory ran out. */
+static char *scratch_room(term_scratch *sc, size_t n)
+{
+    char *base = sc->heap ? sc->heap : sc->buf;
+    size_t cap = sc->heap ? sc->cap : sizeof sc->buf;
+    if (sc->len + n <= cap) return base + sc->len;
+    size_t nc = cap * 2;
+    while (nc < sc->len + n) nc *= 2;
+    char *h = malloc(nc);
+    if (!h) return NULL;
+    memcpy(h, base, sc->len);
+    free(sc->heap);
+    sc->heap = h;
+    sc->cap = nc;
+    return h + sc->len;
+}
+
+static const char *cand_stem(const term_scratch *sc, const term_cand *c)
+{
+    return c->lex_stem ? c->lex_stem : (sc->heap ? sc->heap : sc->buf) + c->off;
+}
+
+/* Hands the collected terms out as ONE allocation (array, then strings),
+ * freed by fb_sentiment_free with one free: a text's terms cost one malloc
+ * instead of two per term plus a zeroed array of MAX_TERMS. */
+static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_cand *cand,
+                      size_t n, fb_sentiment *out)
+{
+    if (!n) return 0;
+    size_t bytes = n * sizeof(fb_term);
+    for (size_t i = 0; i < n; i++) bytes += cand[i].n + 1 + t->v[cand[i].tok].norm_len + 1;
+    fb_term *tm = malloc(bytes);
+    if (!tm) return -1;
+    char *str = (char *)(tm + n);
+    for (size_t i = 0; i < n; i++) {
+        const fb_token *k = &t->v[cand[i].tok];
+        tm[i].stem = str;
+        memcpy(str, cand_stem(sc, &cand[i]), cand[i].n);
+        str[cand[i].n] = '\0';
+        str += cand[i].n + 1;
+        tm[i].surface = str;
+        memcpy(str, fb_token_text(t, k), k->norm_len);
+        str[k->norm_len] = '\0';
+        str += k->norm_len + 1;
+        tm[i].aspect = cand[i].aspect >= 0 ? fb_aspect_names[cand[i].aspect] : NULL;
+    }
+    out->terms = tm;
+    out->n_terms = n;
+    return 0;
+}
+
 int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                  fb_sentiment *out, fb_err *err)
 {
     enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
     uint16_t set[SET];
     memset(set, 0, sizeof set);
-    for (size_t i = 0; i < t->n && out->n_terms < MAX_TERMS; i++) {
+    term_cand cand[MAX_TERMS];
+    term_scratch sc;
+    sc.heap = NULL;
+    sc.len = sc.cap = 0;
+    size_t n_cand = 0;
+    int rc = 0;
+    for (size_t i = 0; i < t->n && n_cand < MAX_TERMS; i++) {
         if (!is_content_word(t, s, i)) continue;
         const fb_token *k = &t->v[i];
-        char stem[4 * FB_STEM_MAX_WORD + 8];
-        size_t n = fb_lexicon_stem(lx, fb_token_text(t, k), k->norm_len, stem, sizeof stem);
+        term_cand c = { .tok = (uint32_t)i };
+        uint32_t id = s->ids[i];
+        if (id < FB_LEX_NUMBIT) {
+            /* the scorer resolved the word to a lexicon stem: that string
+             * is exactly what the stemmer returns for it (see resolve) */
+            size_t sn;
+            c.lex_stem = fb_lexicon_stem_key(lx, id, &sn);
+            c.n = (uint32_t)sn;
+        } else {
+            char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);
+            if (!room) { rc = -1; break; }
+            c.off = (uint32_t)sc.len;
+            c.n = (uint32_t)fb_lexicon_stem_h(lx, fb_token_text(t, k), k->norm_len, k->hash,
+                                              room, 4 * FB_STEM_MAX_WORD + 8);
+        }
+        const char *stem = cand_stem(&sc, &c);
         uint32_t h = 2166136261u;
-        for (size_t b = 0; b < n; b++) h = (h ^ (unsigned char)stem[b]) * 16777619u;
+        for (size_t b = 0; b < c.n; b++) h = (h ^ (unsigned char)stem[b]) * 16777619u;
         size_t slot = h & (SET - 1);
         int dup = 0;
-        for (; set[slot]; slot = (slot + 1) & (SET - 1))
-            if (strcmp(out->terms[set[slot] - 1].stem, stem) == 0) { dup = 1; break; }
+        for (; set[slot]; slot = (slot + 1) & (SET - 1)) {
+            const term_cand *o = &cand[set[slot] - 1];
+            if (o->n == c.n && memcmp(cand_stem(&sc, o), stem, c.n) == 0) { dup = 1; break; }
+        }
         if (dup) continue;
-        if (!out->terms && !(out->terms = calloc(MAX_TERMS, sizeof *out->terms))) return oom(err);
-        fb_term *tm = &out->terms[out->n_terms++];
-        tm->stem = dup_n(stem, n);
-        tm->surface = dup_n(fb_token_text(t, k), k->norm_len);
-        if (!tm->stem || !tm->surface) return oom(err);
-        int a = term_aspect(lx, s, i);
-        tm->aspect = a >= 0 ? fb_aspect_names[a] : NULL;
-        set[slot] = (uint16_t)out->n_terms;
+        if (!c.lex_stem) sc.len += c.n + 1;     /* keep it */
+        c.aspect = term_aspect(lx, s, i);
+        cand[n_cand++] = c;
+        set[slot] = (uint16_t)n_cand;
     }
-    return FB_OK;
+    if (rc == 0) rc = emit_terms(t, &sc, cand, n_cand, out);
+    free(sc.heap);
+    return rc ? oom(err) : FB_OK;
 }

@@ -154,9 +154,9 @@ static size_t run_snowball(fb_stemmer *st, const char *word, size_t len,
 }
 
 /* The string cache in front of Snowball. */
-static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
+static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, uint64_t h, char *out,
+                          size_t cap)
 {
-    uint64_t h = fb_strtab_hash64(word, len);
     slot *sl = &st->cache[h & (CACHE_SLOTS - 1)];
     unsigned char buf[SLOT_BYTES];
     uint64_t sh;
@@ -179,7 +179,14 @@ static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *ou
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
 {
     if (len == 0 || len > FB_STEM_MAX_WORD) return copy_out(word, len, out, cap);
-    return stem_cached(st, word, len, out, cap);
+    return stem_cached(st, word, len, fb_strtab_hash64(word, len), out, cap);
+}
+
+size_t fb_stem_h(fb_stemmer *st, const char *word, size_t len, uint64_t h, char *out,
+                 size_t cap)
+{
+    if (len == 0 || len > FB_STEM_MAX_WORD) return copy_out(word, len, out, cap);
+    return stem_cached(st, word, len, h, out, cap);
 }
 
 /* Tags live in their own table of single atomic words: the high 40 bits

@@ -31,6 +31,10 @@ void fb_stemmer_close(fb_stemmer *st);
  * the stem's length. Safe to call from many threads at once. If the pool
  * cannot allocate, the word is returned unchanged. */
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap);
+/* The same with h = fb_strtab_hash64(word, len) already computed (the
+ * tokenizer hashes every word once). */
+size_t fb_stem_h(fb_stemmer *st, const char *word, size_t len, uint64_t h, char *out,
+                 size_t cap);
 
 /* A cache of caller-defined 24-bit tags per word, next to the stems: the
  * lexicon tags each word with what it resolves to (its surface entry or its
