@@ -69,24 +69,32 @@ typedef struct clause_info {
     uint32_t cp_start, cp_end, sent;
 } clause_info;
 
+/* Aspect totals, and every credited clause span in credit order (one log
+ * for all aspects): the result is then built as one allocation, not a
+ * growing span array per aspect. */
+typedef struct span_rec { uint32_t aspect, start, end; } span_rec;
+
 typedef struct aspect_acc {
-    double sum;
-    size_t n, cap;
-    uint32_t (*spans)[2];
+    double sum[FB_N_ASPECTS];
+    size_t n[FB_N_ASPECTS];
+    span_rec *log;
+    size_t n_log, cap;
+    span_rec buf[64];          /* on the stack: enough for ordinary texts */
 } aspect_acc;
 
-static int acc_add(aspect_acc *a, const clause_info *c)
+static int acc_add(aspect_acc *acc, int a, const clause_info *c)
 {
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 2;
-        uint32_t (*sp)[2] = realloc(a->spans, nc * sizeof *sp);
-        if (!sp) return -1;
-        a->spans = sp; a->cap = nc;
+    if (acc->n_log == acc->cap) {
+        size_t nc = acc->cap * 2;
+        span_rec *l = malloc(nc * sizeof *l);
+        if (!l) return -1;
+        memcpy(l, acc->log, acc->n_log * sizeof *l);
+        if (acc->log != acc->buf) free(acc->log);
+        acc->log = l; acc->cap = nc;
     }
-    a->spans[a->n][0] = c->cp_start;
-    a->spans[a->n][1] = c->cp_end;
-    a->n++;
-    a->sum += c->sum;
+    acc->log[acc->n_log++] = (span_rec){ (uint32_t)a, c->cp_start, c->cp_end };
+    acc->n[a]++;
+    acc->sum[a] += c->sum;
     return 0;
 }
 
@@ -103,7 +111,7 @@ typedef struct aspect_walk {
 static int credit(aspect_acc *acc, uint32_t mask, const clause_info *c)
 {
     for (int a = 0; a < FB_N_ASPECTS; a++)
-        if ((mask >> a) & 1 && acc_add(&acc[a], c)) return -1;
+        if ((mask >> a) & 1 && acc_add(acc, a, c)) return -1;
     return 0;
 }
 
@@ -136,23 +144,36 @@ static int close_clause(clause_info *c, aspect_walk *w, aspect_acc *acc)
     return credit(acc, mask, c);
 }
 
+/* The aspects (in aspect-id order) and all their spans: one block, freed
+ * by fb_sentiment_free with one free. */
 static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
 {
     size_t n = 0;
-    for (int a = 0; a < FB_N_ASPECTS; a++) n += acc[a].n > 0;
+    for (int a = 0; a < FB_N_ASPECTS; a++) n += acc->n[a] > 0;
     if (!n) return 0;
-    out->aspects = calloc(n, sizeof *out->aspects);
-    if (!out->aspects) return -1;
+    fb_aspect_score *as = malloc(n * sizeof *as + acc->n_log * sizeof(uint32_t[2]));
+    if (!as) return -1;
+    uint32_t (*spans)[2] = (uint32_t (*)[2])(as + n);
+    uint32_t (*at[FB_N_ASPECTS])[2];
+    size_t k = 0;
     for (int a = 0; a < FB_N_ASPECTS; a++) {
-        if (!acc[a].n) continue;
-        fb_aspect_score *as = &out->aspects[out->n_aspects++];
-        as->aspect = fb_aspect_names[a];
-        as->compound = fb_score_normalize(acc[a].sum);
-        as->label = fb_label_for(as->compound);
-        as->n_spans = acc[a].n;
-        as->spans = acc[a].spans;
-        acc[a].spans = NULL;
+        if (!acc->n[a]) continue;
+        as[k].aspect = fb_aspect_names[a];
+        as[k].compound = fb_score_normalize(acc->sum[a]);
+        as[k].label = fb_label_for(as[k].compound);
+        as[k].n_spans = acc->n[a];
+        as[k].spans = at[a] = spans;
+        spans += acc->n[a];
+        k++;
     }
+    for (size_t i = 0; i < acc->n_log; i++) {
+        const span_rec *r = &acc->log[i];
+        (*at[r->aspect])[0] = r->start;
+        (*at[r->aspect])[1] = r->end;
+        at[r->aspect]++;
+    }
+    out->aspects = as;
+    out->n_aspects = n;
     return 0;
 }
 
@@ -160,8 +181,13 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                    fb_sentiment *out, fb_err *err)
 {
     if (!s->any_aspect) return FB_OK;
-    aspect_acc acc[FB_N_ASPECTS];
-    memset(acc, 0, sizeof acc);
+    aspect_acc accs;
+    aspect_acc *acc = &accs;
+    memset(acc->sum, 0, sizeof acc->sum);
+    memset(acc->n, 0, sizeof acc->n);
+    acc->log = acc->buf;
+    acc->n_log = 0;
+    acc->cap = sizeof acc->buf / sizeof *acc->buf;
     clause_info c = { 0 };
     aspect_walk w = { 0 };
     uint32_t cur = UINT32_MAX;
@@ -192,7 +218,7 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     if (rc == 0 && cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
     if (rc == 0) rc = settle_carry(&w, acc);
     if (rc == 0) rc = emit_aspects(acc, out);
-    for (int a = 0; a < FB_N_ASPECTS; a++) free(acc[a].spans);
+    if (acc->log != acc->buf) free(acc->log);
     return rc ? oom(err) : FB_OK;
 }
 
