@@ -74,8 +74,10 @@ static void adv(scan *sc, size_t n, uint32_t k, uint32_t last)
     sc->last_cp = last;
 }
 
-static fb_token *push(scan *sc, uint8_t kind, size_t start, uint32_t cp_start,
-                      size_t normroom)
+/* always_inline: called once per token from several emitters, so GCC
+ * keeps it out of line; inlined, the common path is a few stores. */
+static inline __attribute__((always_inline)) fb_token *push(scan *sc, uint8_t kind, size_t start,
+                                                           uint32_t cp_start, size_t normroom)
 {
     fb_tokens *t = sc->t;
     if (t->n == t->cap &&
