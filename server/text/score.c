@@ -285,7 +285,12 @@ static uint32_t step(walk *w, size_t i)
 {
     const fb_phrase *p = NULL;
     uint32_t id = w->s->ids[i];
-    if (id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
+    /* Most words that may start a phrase ("the", "not") are followed by a
+     * word that is no phrase's second word: skip the probe then (the same
+     * test fb_lexicon_phrase_at starts with; numbers go through it). */
+    uint32_t nx = i + 1 < w->t->n ? w->s->ids[i + 1] : FB_LEX_NONE;
+    int may_pair = nx != FB_LEX_NONE && (nx >= FB_LEX_NUMBIT || (w->bits[nx] & FB_STEMBIT_SECOND));
+    if (may_pair && id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
         p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
                                  FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
     const fb_lexent *e = p ? &p->ent : w->s->surf[i];
