@@ -30,7 +30,9 @@
 #include <string.h>
 
 #define POOL_SIZE 8
-#define CACHE_SLOTS 8192            /* power of two */
+#define CACHE_SLOTS 16384           /* power of two; 80 bytes each. Ingest stems every
+                                       content word for its terms: 8192 slots thrashed
+                                       on the eval vocabulary (36k distinct words) */
 #define SLOT_WORDS 8                /* payload: 64 bytes */
 #define SLOT_BYTES (SLOT_WORDS * 8)
 

@@ -4,7 +4,8 @@
  * each fb_stemmer owns a small pool of them, each behind its own mutex; a
  * caller checks one out per word. In front of the pool sits a fixed-size,
  * lock-free cache (seqlock slots) from word to stem, so hot words are
- * stemmed once; its memory is fixed at open (about 1.2 MiB, touched lazily).
+ * stemmed once; its memory is fixed at open (about 1.3 MiB for stems and 1
+ * MiB for word tags, touched lazily).
  *
  * Words are expected case-folded (see fb_utf8_fold). Words longer than
  * FB_STEM_MAX_WORD bytes are not stemmed (returned as they are, truncated to
