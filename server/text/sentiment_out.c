@@ -180,7 +180,8 @@ static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
 int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                    fb_sentiment *out, fb_err *err)
 {
-    if (!s->any_aspect) return FB_OK;
+    /* no aspect named, or no opinion anywhere for one to take: nothing to report */
+    if (!s->any_aspect || !s->n_items) return FB_OK;
     aspect_acc accs;
     aspect_acc *acc = &accs;
     memset(acc->sum, 0, sizeof acc->sum);
