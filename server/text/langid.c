@@ -113,7 +113,8 @@ const fb_lexicon *fb_langid_guess(const fb_langid *li, const fb_tokens *t,
         words++;
         int64_t id = fb_strtab_find_h(&li->tab, fb_token_text(t, k), k->norm_len, k->hash);
         if (id < 0) continue;
-        for (size_t l = 0; l < li->n; l++) hits[l] += (li->mask[id] >> l) & 1u;
+        for (unsigned m = li->mask[id]; m; m &= m - 1)   /* only the languages it is in */
+            hits[__builtin_ctz(m)]++;
         if (decided(hits, li->n)) break;
     }
     return pick(li, hits, fallback);

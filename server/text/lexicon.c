@@ -239,6 +239,11 @@ const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id)
     return fb_strtab_key(&lx->stem_tab, id, NULL);
 }
 
+const char *fb_lexicon_stem_key(const fb_lexicon *lx, uint32_t id, size_t *n)
+{
+    return fb_strtab_key(&lx->stem_tab, id, n);
+}
+
 const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx) { return lx->bits; }
 
 int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v)
@@ -260,6 +265,12 @@ void fb_lexicon_contrast(const fb_lexicon *lx, const fb_lexent *e, float *before
 size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out, size_t cap)
 {
     return fb_stem(lx->stemmer, w, n, out, cap);
+}
+
+size_t fb_lexicon_stem_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
+                         char *out, size_t cap)
+{
+    return fb_stem_h(lx->stemmer, w, n, h, out, cap);
 }
 
 uint32_t fb_lexicon_number_id(const fb_lexicon *lx, const char *digits, size_t n)

@@ -102,6 +102,8 @@ const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx);
 const fb_lexent *fb_lexicon_stem_entry(const fb_lexicon *lx, uint32_t id);
 /* The stem string of a stem id (NUL-terminated, lives as long as lx). */
 const char *fb_lexicon_stem_text(const fb_lexicon *lx, uint32_t id);
+/* The same, with its length in *n. */
+const char *fb_lexicon_stem_key(const fb_lexicon *lx, uint32_t id, size_t *n);
 
 /* Valence of a resolved word: the surface entry's if it has one, else the
  * stem's. Returns 1 and sets *v if there is one. */
@@ -112,6 +114,9 @@ void fb_lexicon_contrast(const fb_lexicon *lx, const fb_lexent *e, float *before
 
 /* Stems a folded word into out (cap bytes). */
 size_t fb_lexicon_stem(const fb_lexicon *lx, const char *w, size_t n, char *out, size_t cap);
+/* The same with h = fb_strtab_hash64(w, n) already computed. */
+size_t fb_lexicon_stem_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
+                         char *out, size_t cap);
 
 /* The longest phrase starting at ids[i] whose meaning has a flag in mask
  * (ids: one token id per token, see above), or NULL. */

@@ -149,15 +149,19 @@ static int rating_valence(const char *num, float *v)
 }
 
 /* Valence of single token i; 1 if it has one. *key gets what matched. */
-static int token_valence(const walk *w, size_t i, float *v, const char **key)
+static inline int token_valence(const walk *w, size_t i, float *v, const char **key)
 {
     const fb_token *k = &w->t->v[i];
     const char *txt = fb_token_text(w->t, k);
     const fb_lexent *surf = w->s->surf[i];
     if (k->kind == FB_TOK_WORD) {
-        if (!fb_lexicon_valence(w->lx, surf, w->s->ids[i], v)) return 0;
-        *key = (surf && (surf->flags & FB_LEXF_VALENCE)) ? txt
-                                                          : fb_lexicon_stem_text(w->lx, w->s->ids[i]);
+        /* fb_lexicon_valence, spelled out: this runs for most words and
+         * most have none, which the stem bits tell without a call */
+        uint32_t id = w->s->ids[i];
+        if (surf && (surf->flags & FB_LEXF_VALENCE)) { *v = surf->valence; *key = txt; return 1; }
+        if (id >= FB_LEX_NUMBIT || !(w->bits[id] & FB_STEMBIT_VALENCE)) return 0;
+        *v = fb_lexicon_stem_entry(w->lx, id)->valence;
+        *key = fb_lexicon_stem_text(w->lx, id);
         return 1;
     }
     if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON || k->kind == FB_TOK_NUMBER) {
@@ -285,7 +289,12 @@ static uint32_t step(walk *w, size_t i)
 {
     const fb_phrase *p = NULL;
     uint32_t id = w->s->ids[i];
-    if (id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
+    /* Most words that may start a phrase ("the", "not") are followed by a
+     * word that is no phrase's second word: skip the probe then (the same
+     * test fb_lexicon_phrase_at starts with; numbers go through it). */
+    uint32_t nx = i + 1 < w->t->n ? w->s->ids[i + 1] : FB_LEX_NONE;
+    int may_pair = nx != FB_LEX_NONE && (nx >= FB_LEX_NUMBIT || (w->bits[nx] & FB_STEMBIT_SECOND));
+    if (may_pair && id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
         p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
                                  FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
     const fb_lexent *e = p ? &p->ent : w->s->surf[i];

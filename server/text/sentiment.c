@@ -145,13 +145,8 @@ void fb_sentiment_free(fb_sentiment *s)
         free(s->contributions[i].stem);
     }
     free(s->contributions);
-    for (size_t i = 0; i < s->n_aspects; i++) free(s->aspects[i].spans);
-    free(s->aspects);
-    for (size_t i = 0; i < s->n_terms; i++) {
-        free(s->terms[i].stem);
-        free(s->terms[i].surface);
-    }
-    free(s->terms);
+    free(s->aspects);      /* one block: the array and its spans (fb_out_aspects) */
+    free(s->terms);        /* one block: the array and its strings (fb_out_terms) */
     s->contributions = NULL; s->aspects = NULL; s->terms = NULL;
     s->n_contributions = s->n_aspects = s->n_terms = 0;
 }

@@ -11,7 +11,9 @@
  *
  * Terms: distinct stems of non-stopword words (deduplicated with a small
  * open-addressing set over the result), capped so a giant text stays
- * linear and bounded. */
+ * linear and bounded. Ingest asks for terms on every text, so they are
+ * cheap: a word the scorer already resolved to a lexicon stem takes that
+ * stem's string (no stemming), and all terms of a text are one allocation. */
 #include "sentiment_impl.h"
 
 #include <stdlib.h>
@@ -67,24 +69,32 @@ typedef struct clause_info {
     uint32_t cp_start, cp_end, sent;
 } clause_info;
 
+/* Aspect totals, and every credited clause span in credit order (one log
+ * for all aspects): the result is then built as one allocation, not a
+ * growing span array per aspect. */
+typedef struct span_rec { uint32_t aspect, start, end; } span_rec;
+
 typedef struct aspect_acc {
-    double sum;
-    size_t n, cap;
-    uint32_t (*spans)[2];
+    double sum[FB_N_ASPECTS];
+    size_t n[FB_N_ASPECTS];
+    span_rec *log;
+    size_t n_log, cap;
+    span_rec buf[64];          /* on the stack: enough for ordinary texts */
 } aspect_acc;
 
-static int acc_add(aspect_acc *a, const clause_info *c)
+static int acc_add(aspect_acc *acc, int a, const clause_info *c)
 {
-    if (a->n == a->cap) {
-        size_t nc = a->cap ? a->cap * 2 : 2;
-        uint32_t (*sp)[2] = realloc(a->spans, nc * sizeof *sp);
-        if (!sp) return -1;
-        a->spans = sp; a->cap = nc;
+    if (acc->n_log == acc->cap) {
+        size_t nc = acc->cap * 2;
+        span_rec *l = malloc(nc * sizeof *l);
+        if (!l) return -1;
+        memcpy(l, acc->log, acc->n_log * sizeof *l);
+        if (acc->log != acc->buf) free(acc->log);
+        acc->log = l; acc->cap = nc;
     }
-    a->spans[a->n][0] = c->cp_start;
-    a->spans[a->n][1] = c->cp_end;
-    a->n++;
-    a->sum += c->sum;
+    acc->log[acc->n_log++] = (span_rec){ (uint32_t)a, c->cp_start, c->cp_end };
+    acc->n[a]++;
+    acc->sum[a] += c->sum;
     return 0;
 }
 
@@ -101,7 +111,7 @@ typedef struct aspect_walk {
 static int credit(aspect_acc *acc, uint32_t mask, const clause_info *c)
 {
     for (int a = 0; a < FB_N_ASPECTS; a++)
-        if ((mask >> a) & 1 && acc_add(&acc[a], c)) return -1;
+        if ((mask >> a) & 1 && acc_add(acc, a, c)) return -1;
     return 0;
 }
 
@@ -134,32 +144,51 @@ static int close_clause(clause_info *c, aspect_walk *w, aspect_acc *acc)
     return credit(acc, mask, c);
 }
 
+/* The aspects (in aspect-id order) and all their spans: one block, freed
+ * by fb_sentiment_free with one free. */
 static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
 {
     size_t n = 0;
-    for (int a = 0; a < FB_N_ASPECTS; a++) n += acc[a].n > 0;
+    for (int a = 0; a < FB_N_ASPECTS; a++) n += acc->n[a] > 0;
     if (!n) return 0;
-    out->aspects = calloc(n, sizeof *out->aspects);
-    if (!out->aspects) return -1;
+    fb_aspect_score *as = malloc(n * sizeof *as + acc->n_log * sizeof(uint32_t[2]));
+    if (!as) return -1;
+    uint32_t (*spans)[2] = (uint32_t (*)[2])(as + n);
+    uint32_t (*at[FB_N_ASPECTS])[2];
+    size_t k = 0;
     for (int a = 0; a < FB_N_ASPECTS; a++) {
-        if (!acc[a].n) continue;
-        fb_aspect_score *as = &out->aspects[out->n_aspects++];
-        as->aspect = fb_aspect_names[a];
-        as->compound = fb_score_normalize(acc[a].sum);
-        as->label = fb_label_for(as->compound);
-        as->n_spans = acc[a].n;
-        as->spans = acc[a].spans;
-        acc[a].spans = NULL;
+        if (!acc->n[a]) continue;
+        as[k].aspect = fb_aspect_names[a];
+        as[k].compound = fb_score_normalize(acc->sum[a]);
+        as[k].label = fb_label_for(as[k].compound);
+        as[k].n_spans = acc->n[a];
+        as[k].spans = at[a] = spans;
+        spans += acc->n[a];
+        k++;
     }
+    for (size_t i = 0; i < acc->n_log; i++) {
+        const span_rec *r = &acc->log[i];
+        (*at[r->aspect])[0] = r->start;
+        (*at[r->aspect])[1] = r->end;
+        at[r->aspect]++;
+    }
+    out->aspects = as;
+    out->n_aspects = n;
     return 0;
 }
 
 int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                    fb_sentiment *out, fb_err *err)
 {
-    if (!s->any_aspect) return FB_OK;
-    aspect_acc acc[FB_N_ASPECTS];
-    memset(acc, 0, sizeof acc);
+    /* no aspect named, or no opinion anywhere for one to take: nothing to report */
+    if (!s->any_aspect || !s->n_items) return FB_OK;
+    aspect_acc accs;
+    aspect_acc *acc = &accs;
+    memset(acc->sum, 0, sizeof acc->sum);
+    memset(acc->n, 0, sizeof acc->n);
+    acc->log = acc->buf;
+    acc->n_log = 0;
+    acc->cap = sizeof acc->buf / sizeof *acc->buf;
     clause_info c = { 0 };
     aspect_walk w = { 0 };
     uint32_t cur = UINT32_MAX;
@@ -190,7 +219,7 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     if (rc == 0 && cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
     if (rc == 0) rc = settle_carry(&w, acc);
     if (rc == 0) rc = emit_aspects(acc, out);
-    for (int a = 0; a < FB_N_ASPECTS; a++) free(acc[a].spans);
+    if (acc->log != acc->buf) free(acc->log);
     return rc ? oom(err) : FB_OK;
 }
 
@@ -216,32 +245,117 @@ static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
     return -1;
 }
 
+/* One candidate term while collecting: its stem either lives in the
+ * lexicon (a known stem id: no stemming needed) or in the scratch buffer. */
+typedef struct term_cand {
+    const char *lex_stem;      /* NULL: the stem is scratch + off */
+    uint32_t off, n, tok;
+    int aspect;
+} term_cand;
+
+typedef struct term_scratch {
+    char buf[4096];            /* stems of words the lexicon does not know */
+    char *heap;                /* used instead of buf once it is full */
+    size_t len, cap;
+} term_scratch;
+
+/* Room for n more bytes in the scratch; NULL if memory ran out. */
+static char *scratch_room(term_scratch *sc, size_t n)
+{
+    char *base = sc->heap ? sc->heap : sc->buf;
+    size_t cap = sc->heap ? sc->cap : sizeof sc->buf;
+    if (sc->len + n <= cap) return base + sc->len;
+    size_t nc = cap * 2;
+    while (nc < sc->len + n) nc *= 2;
+    char *h = malloc(nc);
+    if (!h) return NULL;
+    memcpy(h, base, sc->len);
+    free(sc->heap);
+    sc->heap = h;
+    sc->cap = nc;
+    return h + sc->len;
+}
+
+static const char *cand_stem(const term_scratch *sc, const term_cand *c)
+{
+    return c->lex_stem ? c->lex_stem : (sc->heap ? sc->heap : sc->buf) + c->off;
+}
+
+/* Hands the collected terms out as ONE allocation (array, then strings),
+ * freed by fb_sentiment_free with one free: a text's terms cost one malloc
+ * instead of two per term plus a zeroed array of MAX_TERMS. */
+static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_cand *cand,
+                      size_t n, fb_sentiment *out)
+{
+    if (!n) return 0;
+    size_t bytes = n * sizeof(fb_term);
+    for (size_t i = 0; i < n; i++) bytes += cand[i].n + 1 + t->v[cand[i].tok].norm_len + 1;
+    fb_term *tm = malloc(bytes);
+    if (!tm) return -1;
+    char *str = (char *)(tm + n);
+    for (size_t i = 0; i < n; i++) {
+        const fb_token *k = &t->v[cand[i].tok];
+        tm[i].stem = str;
+        memcpy(str, cand_stem(sc, &cand[i]), cand[i].n);
+        str[cand[i].n] = '\0';
+        str += cand[i].n + 1;
+        tm[i].surface = str;
+        memcpy(str, fb_token_text(t, k), k->norm_len);
+        str[k->norm_len] = '\0';
+        str += k->norm_len + 1;
+        tm[i].aspect = cand[i].aspect >= 0 ? fb_aspect_names[cand[i].aspect] : NULL;
+    }
+    out->terms = tm;
+    out->n_terms = n;
+    return 0;
+}
+
 int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                  fb_sentiment *out, fb_err *err)
 {
     enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
     uint16_t set[SET];
     memset(set, 0, sizeof set);
-    for (size_t i = 0; i < t->n && out->n_terms < MAX_TERMS; i++) {
+    term_cand cand[MAX_TERMS];
+    term_scratch sc;
+    sc.heap = NULL;
+    sc.len = sc.cap = 0;
+    size_t n_cand = 0;
+    int rc = 0;
+    for (size_t i = 0; i < t->n && n_cand < MAX_TERMS; i++) {
         if (!is_content_word(t, s, i)) continue;
         const fb_token *k = &t->v[i];
-        char stem[4 * FB_STEM_MAX_WORD + 8];
-        size_t n = fb_lexicon_stem(lx, fb_token_text(t, k), k->norm_len, stem, sizeof stem);
+        term_cand c = { .tok = (uint32_t)i };
+        uint32_t id = s->ids[i];
+        if (id < FB_LEX_NUMBIT) {
+            /* the scorer resolved the word to a lexicon stem: that string
+             * is exactly what the stemmer returns for it (see resolve) */
+            size_t sn;
+            c.lex_stem = fb_lexicon_stem_key(lx, id, &sn);
+            c.n = (uint32_t)sn;
+        } else {
+            char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);
+            if (!room) { rc = -1; break; }
+            c.off = (uint32_t)sc.len;
+            c.n = (uint32_t)fb_lexicon_stem_h(lx, fb_token_text(t, k), k->norm_len, k->hash,
+                                              room, 4 * FB_STEM_MAX_WORD + 8);
+        }
+        const char *stem = cand_stem(&sc, &c);
         uint32_t h = 2166136261u;
-        for (size_t b = 0; b < n; b++) h = (h ^ (unsigned char)stem[b]) * 16777619u;
+        for (size_t b = 0; b < c.n; b++) h = (h ^ (unsigned char)stem[b]) * 16777619u;
         size_t slot = h & (SET - 1);
         int dup = 0;
-        for (; set[slot]; slot = (slot + 1) & (SET - 1))
-            if (strcmp(out->terms[set[slot] - 1].stem, stem) == 0) { dup = 1; break; }
+        for (; set[slot]; slot = (slot + 1) & (SET - 1)) {
+            const term_cand *o = &cand[set[slot] - 1];
+            if (o->n == c.n && memcmp(cand_stem(&sc, o), stem, c.n) == 0) { dup = 1; break; }
+        }
         if (dup) continue;
-        if (!out->terms && !(out->terms = calloc(MAX_TERMS, sizeof *out->terms))) return oom(err);
-        fb_term *tm = &out->terms[out->n_terms++];
-        tm->stem = dup_n(stem, n);
-        tm->surface = dup_n(fb_token_text(t, k), k->norm_len);
-        if (!tm->stem || !tm->surface) return oom(err);
-        int a = term_aspect(lx, s, i);
-        tm->aspect = a >= 0 ? fb_aspect_names[a] : NULL;
-        set[slot] = (uint16_t)out->n_terms;
+        if (!c.lex_stem) sc.len += c.n + 1;     /* keep it */
+        c.aspect = term_aspect(lx, s, i);
+        cand[n_cand++] = c;
+        set[slot] = (uint16_t)n_cand;
     }
-    return FB_OK;
+    if (rc == 0) rc = emit_terms(t, &sc, cand, n_cand, out);
+    free(sc.heap);
+    return rc ? oom(err) : FB_OK;
 }

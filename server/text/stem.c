@@ -30,7 +30,9 @@
 #include <string.h>
 
 #define POOL_SIZE 8
-#define CACHE_SLOTS 8192            /* power of two */
+#define CACHE_SLOTS 16384           /* power of two; 80 bytes each. Ingest stems every
+                                       content word for its terms: 8192 slots thrashed
+                                       on the eval vocabulary (36k distinct words) */
 #define SLOT_WORDS 8                /* payload: 64 bytes */
 #define SLOT_BYTES (SLOT_WORDS * 8)
 
@@ -154,9 +156,9 @@ static size_t run_snowball(fb_stemmer *st, const char *word, size_t len,
 }
 
 /* The string cache in front of Snowball. */
-static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
+static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, uint64_t h, char *out,
+                          size_t cap)
 {
-    uint64_t h = fb_strtab_hash64(word, len);
     slot *sl = &st->cache[h & (CACHE_SLOTS - 1)];
     unsigned char buf[SLOT_BYTES];
     uint64_t sh;
@@ -179,7 +181,14 @@ static size_t stem_cached(fb_stemmer *st, const char *word, size_t len, char *ou
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap)
 {
     if (len == 0 || len > FB_STEM_MAX_WORD) return copy_out(word, len, out, cap);
-    return stem_cached(st, word, len, out, cap);
+    return stem_cached(st, word, len, fb_strtab_hash64(word, len), out, cap);
+}
+
+size_t fb_stem_h(fb_stemmer *st, const char *word, size_t len, uint64_t h, char *out,
+                 size_t cap)
+{
+    if (len == 0 || len > FB_STEM_MAX_WORD) return copy_out(word, len, out, cap);
+    return stem_cached(st, word, len, h, out, cap);
 }
 
 /* Tags live in their own table of single atomic words: the high 40 bits

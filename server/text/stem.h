@@ -4,7 +4,8 @@
  * each fb_stemmer owns a small pool of them, each behind its own mutex; a
  * caller checks one out per word. In front of the pool sits a fixed-size,
  * lock-free cache (seqlock slots) from word to stem, so hot words are
- * stemmed once; its memory is fixed at open (about 1.2 MiB, touched lazily).
+ * stemmed once; its memory is fixed at open (about 1.3 MiB for stems and 1
+ * MiB for word tags, touched lazily).
  *
  * Words are expected case-folded (see fb_utf8_fold). Words longer than
  * FB_STEM_MAX_WORD bytes are not stemmed (returned as they are, truncated to
@@ -31,6 +32,10 @@ void fb_stemmer_close(fb_stemmer *st);
  * the stem's length. Safe to call from many threads at once. If the pool
  * cannot allocate, the word is returned unchanged. */
 size_t fb_stem(fb_stemmer *st, const char *word, size_t len, char *out, size_t cap);
+/* The same with h = fb_strtab_hash64(word, len) already computed (the
+ * tokenizer hashes every word once). */
+size_t fb_stem_h(fb_stemmer *st, const char *word, size_t len, uint64_t h, char *out,
+                 size_t cap);
 
 /* A cache of caller-defined 24-bit tags per word, next to the stems: the
  * lexicon tags each word with what it resolves to (its surface entry or its

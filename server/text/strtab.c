@@ -19,7 +19,9 @@ static uint32_t load32(const char *s)
 
 /* The last n < 8 bytes as a little-endian number, with a few overlapping
  * loads instead of a byte loop (words are short, this runs per token). */
-static uint64_t tail_bytes(const char *s, size_t n)
+/* always_inline: without it GCC keeps this a call, and it runs for every
+ * word hashed and probed. */
+static inline __attribute__((always_inline)) uint64_t tail_bytes(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
     if (n >= 4) {

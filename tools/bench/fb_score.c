@@ -5,9 +5,13 @@
  *       prints `compound<TAB>LABEL` per input line (fbctl_analyze_offline)
  *   fb_score --bench FILE [--lexicons DIR] [--lang xx]
  *       loads FILE, scores every line in a timed loop (repeated to >= 1 s,
- *       single thread) and prints `bytes texts seconds MB/s texts/s`
+ *       single thread) and prints `bytes texts seconds MB/s texts/s`;
+ *       --passes N runs exactly N passes instead (for deterministic
+ *       instruction counts under callgrind); --ingest scores with the
+ *       flags the server uses at ingest (FB_SENT_TERMS: terms for TopTerms,
+ *       aspects), not only compound and label as `analyze --offline` does
  *   fb_score --explain [--lang xx] < texts
- *       prints each text's compound, label and contributions (debugging)
+ *       prints each text's compound, label, contributions, aspects and terms
  *   fb_score --rss [--lexicons DIR]
  *       loads every language and prints the max RSS in KB
  *
@@ -73,7 +77,8 @@ static text *split_lines(char *buf, size_t len, size_t *count)
     return v;
 }
 
-static int bench(const fb_textengine *te, const char *path, const char *lang)
+static int bench(const fb_textengine *te, const char *path, const char *lang, long passes,
+                 int flags)
 {
     size_t len, n;
     char *buf = slurp(path, &len);
@@ -86,7 +91,7 @@ static int bench(const fb_textengine *te, const char *path, const char *lang)
         for (size_t i = 0; i < n; i++) {
             fb_sentiment s;
             fb_err err;
-            if (fb_sentiment_analyze(te, v[i].s, v[i].n, lang, "en", 0, &s, &err) == FB_OK) {
+            if (fb_sentiment_analyze(te, v[i].s, v[i].n, lang, "en", flags, &s, &err) == FB_OK) {
                 sink += s.compound;
                 fb_sentiment_free(&s);
             }
@@ -94,7 +99,7 @@ static int bench(const fb_textengine *te, const char *path, const char *lang)
         }
         texts += n;
         el = now() - t0;
-    } while (el < 1.0);
+    } while (passes > 0 ? (long)(texts / n) < passes : el < 1.0);
     printf("%zu %zu %.3f %.2f %.0f\n", bytes, texts, el, (double)bytes / el / 1e6,
            (double)texts / el);
     if (sink == 12345.678) puts("");   /* keep the loop's result alive */
@@ -122,6 +127,9 @@ static int explain(const fb_textengine *te, const char *lang)
                    s.contributions[i].stem, s.contributions[i].start, s.contributions[i].end);
         for (size_t i = 0; i < s.n_aspects; i++)
             printf("    aspect %s %+.3f\n", s.aspects[i].aspect, s.aspects[i].compound);
+        for (size_t i = 0; i < s.n_terms; i++)
+            printf("    term %s %s %s\n", s.terms[i].stem, s.terms[i].surface,
+                   s.terms[i].aspect ? s.terms[i].aspect : "-");
         fb_sentiment_free(&s);
     }
     free(line);
@@ -132,14 +140,18 @@ int main(int argc, char **argv)
 {
     const char *dir = NULL, *lang = NULL, *bench_file = NULL;
     int rss = 0, expl = 0;
+    long passes = 0;
+    int flags = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--lexicons") && i + 1 < argc) dir = argv[++i];
         else if (!strcmp(argv[i], "--lang") && i + 1 < argc) lang = argv[++i];
         else if (!strcmp(argv[i], "--bench") && i + 1 < argc) bench_file = argv[++i];
+        else if (!strcmp(argv[i], "--passes") && i + 1 < argc) passes = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--ingest")) flags = FB_SENT_TERMS;
         else if (!strcmp(argv[i], "--rss")) rss = 1;
         else if (!strcmp(argv[i], "--explain")) expl = 1;
         else {
-            fprintf(stderr, "usage: fb_score [--lexicons DIR] [--lang xx] [--bench FILE | --rss | --explain] < texts\n");
+            fprintf(stderr, "usage: fb_score [--lexicons DIR] [--lang xx] [--bench FILE [--passes N] [--ingest] | --rss | --explain] < texts\n");
             return 2;
         }
     }
@@ -157,7 +169,7 @@ int main(int argc, char **argv)
     } else if (expl) {
         rc = explain(te, lang);
     } else if (bench_file) {
-        rc = bench(te, bench_file, lang);
+        rc = bench(te, bench_file, lang, passes, flags);
     } else if (fbctl_analyze_offline(te, lang, stdin, stdout, &err)) {
         fprintf(stderr, "fb_score: %s\n", err.msg);
         rc = 1;
