@@ -40,9 +40,23 @@ static const char *const stem_langs[][2] = {
 };
 #define N_STEM_LANGS (sizeof stem_langs / sizeof stem_langs[0])
 
+/* Words stemmed before, per language: a direct-mapped cache (a slot holds
+ * one word and its stem; a colliding word replaces it). Stemming is a pure
+ * function of (language, word), so the cache changes no result; it spares
+ * the Snowball run that the same few hundred words (and the watch list's
+ * words, once per feedback) would otherwise cost again and again. */
+#define STEM_CACHE_SLOTS 1024
+#define STEM_CACHE_BYTES 31
+typedef struct stem_slot {
+    uint32_t hash;
+    unsigned char wl, sl;   /* wl 0: empty */
+    char word[STEM_CACHE_BYTES], stem[STEM_CACHE_BYTES];
+} stem_slot;
+
 struct fb_stemmers {
     pthread_mutex_t mu;
     struct sb_stemmer *by_lang[N_STEM_LANGS];
+    stem_slot *cache[N_STEM_LANGS];
 };
 
 int fb_stemmers_open(fb_stemmers **out, fb_err *err)
@@ -57,22 +71,57 @@ int fb_stemmers_open(fb_stemmers **out, fb_err *err)
 void fb_stemmers_close(fb_stemmers *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < N_STEM_LANGS; i++)
+    for (size_t i = 0; i < N_STEM_LANGS; i++) {
         if (s->by_lang[i]) sb_stemmer_delete(s->by_lang[i]);
+        free(s->cache[i]);
+    }
     pthread_mutex_destroy(&s->mu);
     free(s);
 }
 
-/* The stemmer for lang (caller holds s->mu), or NULL if none. */
-static struct sb_stemmer *stemmer_for(fb_stemmers *s, const char *lang)
+/* The stemmer for lang and its cache (caller holds s->mu); NULL if none. */
+static struct sb_stemmer *stemmer_for(fb_stemmers *s, const char *lang, stem_slot **cache)
 {
+    *cache = NULL;
     if (!lang || !*lang) lang = "en";
     for (size_t i = 0; i < N_STEM_LANGS; i++) {
         if (strncmp(lang, stem_langs[i][0], 2) != 0) continue;
         if (!s->by_lang[i]) s->by_lang[i] = sb_stemmer_new(stem_langs[i][1], "UTF_8");
+        if (!s->cache[i]) s->cache[i] = calloc(STEM_CACHE_SLOTS, sizeof *s->cache[i]);
+        *cache = s->cache[i]; /* NULL when out of memory: no caching */
         return s->by_lang[i];
     }
     return NULL;
+}
+
+static uint32_t word_hash(const char *w, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)w[i]) * 16777619u;
+    return h;
+}
+
+/* The stem of word (w bytes), through the cache; *len gets its length. The
+ * result stays valid until the next call (caller holds s->mu). */
+static const char *stem_word(struct sb_stemmer *stem, stem_slot *cache, const char *word, size_t w,
+                             size_t *len)
+{
+    uint32_t h = word_hash(word, w);
+    stem_slot *sl = cache && w <= STEM_CACHE_BYTES ? &cache[h & (STEM_CACHE_SLOTS - 1)] : NULL;
+    if (sl && sl->wl == w && sl->hash == h && memcmp(sl->word, word, w) == 0) {
+        *len = sl->sl;
+        return sl->stem;
+    }
+    const sb_symbol *r = sb_stemmer_stem(stem, (const sb_symbol *)word, (int)w);
+    if (!r) { *len = w; return word; }
+    size_t n = (size_t)sb_stemmer_length(stem);
+    if (sl && n <= STEM_CACHE_BYTES) {
+        sl->hash = h, sl->wl = (unsigned char)w, sl->sl = (unsigned char)n;
+        memcpy(sl->word, word, w);
+        memcpy(sl->stem, r, n);
+    }
+    *len = n;
+    return (const char *)r;
 }
 
 static bool is_word_byte(unsigned char c)
@@ -82,19 +131,36 @@ static bool is_word_byte(unsigned char c)
 
 void fb_stems_free(char **stems, size_t n)
 {
-    for (size_t i = 0; i < n; i++) free(stems[i]);
+    (void)n; /* one allocation: the pointers, then the strings */
     free(stems);
+}
+
+/* Appends n bytes and a NUL to the growing buffer. */
+static bool buf_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t nc = *cap ? *cap : 256;
+        while (*len + n + 1 > nc) nc *= 2;
+        char *nb = realloc(*buf, nc);
+        if (!nb) return false;
+        *buf = nb, *cap = nc;
+    }
+    memcpy(*buf + *len, s, n);
+    (*buf)[*len + n] = 0;
+    *len += n + 1;
+    return true;
 }
 
 int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out, size_t *n)
 {
-    char **v = NULL;
-    size_t len = 0, cap = 0;
-    char word[256];
+    char *buf = NULL, word[256];
+    size_t len = 0, cap = 0, count = 0;
+    bool ok = true;
     pthread_mutex_lock(&s->mu);
-    struct sb_stemmer *stem = stemmer_for(s, lang);
+    stem_slot *cache;
+    struct sb_stemmer *stem = stemmer_for(s, lang, &cache);
     const unsigned char *p = (const unsigned char *)text;
-    while (*p) {
+    while (*p && ok) {
         while (*p && !is_word_byte(*p)) p++;
         size_t w = 0;
         /* a word: letters, digits, UTF-8, and apostrophes inside it */
@@ -105,26 +171,26 @@ int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out,
         if (!w) continue;
         word[w] = 0;
         const char *res = word;
-        if (stem) {
-            const sb_symbol *r = sb_stemmer_stem(stem, (const sb_symbol *)word, (int)w);
-            if (r) res = (const char *)r;
-        }
-        if (len == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            char **nv = realloc(v, nc * sizeof *nv);
-            if (!nv) goto oom;
-            v = nv, cap = nc;
-        }
-        if (!(v[len] = strdup(res))) goto oom;
-        len++;
+        size_t rl = w;
+        if (stem) res = stem_word(stem, cache, word, w, &rl);
+        ok = buf_add(&buf, &len, &cap, res, rl);
+        count++;
     }
     pthread_mutex_unlock(&s->mu);
-    *out = v, *n = len;
+    char **v = ok ? malloc(count * sizeof *v + len + 1) : NULL;
+    if (!v) {
+        free(buf);
+        return FB_INTERNAL;
+    }
+    char *str = (char *)(v + count);
+    if (len) memcpy(str, buf, len);
+    for (size_t i = 0, off = 0; i < count; i++) {
+        v[i] = str + off;
+        off += strlen(str + off) + 1;
+    }
+    free(buf);
+    *out = v, *n = count;
     return FB_OK;
-oom:
-    pthread_mutex_unlock(&s->mu);
-    fb_stems_free(v, len);
-    return FB_INTERNAL;
 }
 
 bool fb_stems_contain(fb_stemmers *s, char *const *text_stems, size_t n_text,
