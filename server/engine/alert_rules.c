@@ -135,26 +135,37 @@ void fb_stems_free(char **stems, size_t n)
     free(stems);
 }
 
-/* Appends n bytes and a NUL to the growing buffer. */
-static bool buf_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+/* The stems being collected: NUL-separated, on the stack until they
+ * outgrow it (a comment or a watch-list phrase rarely does). */
+typedef struct stem_buf {
+    char *p;
+    size_t len, cap;
+    char local[512];
+} stem_buf;
+
+/* Appends n bytes and a NUL. */
+static bool buf_add(stem_buf *b, const char *s, size_t n)
 {
-    if (*len + n + 1 > *cap) {
-        size_t nc = *cap ? *cap : 256;
-        while (*len + n + 1 > nc) nc *= 2;
-        char *nb = realloc(*buf, nc);
+    if (b->len + n + 1 > b->cap) {
+        size_t nc = b->cap * 2;
+        while (b->len + n + 1 > nc) nc *= 2;
+        char *nb = b->p == b->local ? malloc(nc) : realloc(b->p, nc);
         if (!nb) return false;
-        *buf = nb, *cap = nc;
+        if (b->p == b->local) memcpy(nb, b->local, b->len);
+        b->p = nb, b->cap = nc;
     }
-    memcpy(*buf + *len, s, n);
-    (*buf)[*len + n] = 0;
-    *len += n + 1;
+    memcpy(b->p + b->len, s, n);
+    b->p[b->len + n] = 0;
+    b->len += n + 1;
     return true;
 }
 
 int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out, size_t *n)
 {
-    char *buf = NULL, word[256];
-    size_t len = 0, cap = 0, count = 0;
+    char word[256];
+    stem_buf b;
+    b.p = b.local, b.len = 0, b.cap = sizeof b.local;
+    size_t count = 0;
     bool ok = true;
     pthread_mutex_lock(&s->mu);
     stem_slot *cache;
@@ -173,22 +184,21 @@ int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out,
         const char *res = word;
         size_t rl = w;
         if (stem) res = stem_word(stem, cache, word, w, &rl);
-        ok = buf_add(&buf, &len, &cap, res, rl);
+        ok = buf_add(&b, res, rl);
         count++;
     }
     pthread_mutex_unlock(&s->mu);
-    char **v = ok ? malloc(count * sizeof *v + len + 1) : NULL;
-    if (!v) {
-        free(buf);
-        return FB_INTERNAL;
+    char **v = ok ? malloc(count * sizeof *v + b.len + 1) : NULL;
+    if (v) {
+        char *str = (char *)(v + count);
+        if (b.len) memcpy(str, b.p, b.len);
+        for (size_t i = 0, off = 0; i < count; i++) {
+            v[i] = str + off;
+            off += strlen(str + off) + 1;
+        }
     }
-    char *str = (char *)(v + count);
-    if (len) memcpy(str, buf, len);
-    for (size_t i = 0, off = 0; i < count; i++) {
-        v[i] = str + off;
-        off += strlen(str + off) + 1;
-    }
-    free(buf);
+    if (b.p != b.local) free(b.p);
+    if (!v) return FB_INTERNAL;
     *out = v, *n = count;
     return FB_OK;
 }
