@@ -160,16 +160,14 @@ static bool buf_add(stem_buf *b, const char *s, size_t n)
     return true;
 }
 
-int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out, size_t *n)
+/* Appends the stems of text to b (NUL-separated; caller holds s->mu);
+ * *count gets how many. False when out of memory. */
+static bool stem_into(struct sb_stemmer *stem, stem_slot *cache, const char *text, stem_buf *b,
+                      size_t *count)
 {
     char word[256];
-    stem_buf b;
-    b.p = b.local, b.len = 0, b.cap = sizeof b.local;
-    size_t count = 0;
     bool ok = true;
-    pthread_mutex_lock(&s->mu);
-    stem_slot *cache;
-    struct sb_stemmer *stem = stemmer_for(s, lang, &cache);
+    *count = 0;
     const unsigned char *p = (const unsigned char *)text;
     while (*p && ok) {
         while (*p && !is_word_byte(*p)) p++;
@@ -184,9 +182,21 @@ int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out,
         const char *res = word;
         size_t rl = w;
         if (stem) res = stem_word(stem, cache, word, w, &rl);
-        ok = buf_add(&b, res, rl);
-        count++;
+        ok = buf_add(b, res, rl);
+        (*count)++;
     }
+    return ok;
+}
+
+int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out, size_t *n)
+{
+    stem_buf b;
+    b.p = b.local, b.len = 0, b.cap = sizeof b.local;
+    size_t count;
+    pthread_mutex_lock(&s->mu);
+    stem_slot *cache;
+    struct sb_stemmer *stem = stemmer_for(s, lang, &cache);
+    bool ok = stem_into(stem, cache, text, &b, &count);
     pthread_mutex_unlock(&s->mu);
     char **v = ok ? malloc(count * sizeof *v + b.len + 1) : NULL;
     if (v) {
@@ -203,19 +213,43 @@ int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out,
     return FB_OK;
 }
 
+/* True if the n_ph stems in ph (NUL-separated) occur consecutively in text_stems. */
+static bool seq_contains(char *const *text_stems, size_t n_text, const char *ph, size_t n_ph)
+{
+    for (size_t i = 0; n_ph && i + n_ph <= n_text; i++) {
+        const char *w = ph;
+        size_t j = 0;
+        while (j < n_ph && strcmp(text_stems[i + j], w) == 0) w += strlen(w) + 1, j++;
+        if (j == n_ph) return true;
+    }
+    return false;
+}
+
+/* found[i]: phrases[i] occurs in text_stems as consecutive stems (as
+ * fb_stems_contain), for n phrases stemmed under one lock. A phrase that
+ * cannot be stemmed (out of memory) is not found. */
+static void contains_each(fb_stemmers *s, char *const *text_stems, size_t n_text,
+                          const char *const *phrases, size_t n, const char *lang, bool *found)
+{
+    stem_buf b;
+    pthread_mutex_lock(&s->mu);
+    stem_slot *cache;
+    struct sb_stemmer *stem = stemmer_for(s, lang, &cache);
+    for (size_t i = 0; i < n; i++) {
+        size_t n_ph;
+        b.p = b.local, b.len = 0, b.cap = sizeof b.local;
+        found[i] = phrases[i] && stem_into(stem, cache, phrases[i], &b, &n_ph) &&
+                   seq_contains(text_stems, n_text, b.p, n_ph);
+        if (b.p != b.local) free(b.p);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
 bool fb_stems_contain(fb_stemmers *s, char *const *text_stems, size_t n_text,
                       const char *phrase, const char *lang)
 {
-    char **ph;
-    size_t n_ph;
-    if (fb_stems_of(s, phrase, lang, &ph, &n_ph) != FB_OK) return false;
-    bool found = false;
-    for (size_t i = 0; n_ph && i + n_ph <= n_text && !found; i++) {
-        size_t j = 0;
-        while (j < n_ph && strcmp(text_stems[i + j], ph[j]) == 0) j++;
-        found = j == n_ph;
-    }
-    fb_stems_free(ph, n_ph);
+    bool found;
+    contains_each(s, text_stems, n_text, &phrase, 1, lang, &found);
     return found;
 }
 
@@ -369,20 +403,23 @@ static int match_keywords(const Feedback__V1__Feedback *fb, const char *text,
     char **stems;
     size_t n;
     if (fb_stems_of(st, text, lang, &stems, &n) != FB_OK) return FB_INTERNAL;
-    for (size_t i = 0; i < rules->n_keywords; i++) {
-        const char *kw = rules->keywords[i];
-        if (!kw || !*kw || !fb_stems_contain(st, stems, n, kw, lang)) continue;
-        char **nm = realloc(e->matched, (e->n_matched + 1) * sizeof *nm);
-        if (!nm || !(nm[e->n_matched] = strdup(kw))) {
+    int rc = FB_OK;
+    enum { CHUNK = 64 };
+    bool found[CHUNK];
+    for (size_t i0 = 0; i0 < rules->n_keywords && rc == FB_OK; i0 += CHUNK) {
+        size_t m = rules->n_keywords - i0 < CHUNK ? rules->n_keywords - i0 : CHUNK;
+        contains_each(st, stems, n, rules->keywords + i0, m, lang, found);
+        for (size_t i = 0; i < m && rc == FB_OK; i++) {
+            const char *kw = rules->keywords[i0 + i];
+            if (!kw || !*kw || !found[i]) continue;
+            char **nm = realloc(e->matched, (e->n_matched + 1) * sizeof *nm);
             if (nm) e->matched = nm;
-            fb_stems_free(stems, n);
-            return FB_INTERNAL;
+            if (!nm || !(nm[e->n_matched] = strdup(kw))) rc = FB_INTERNAL;
+            else e->n_matched++;
         }
-        e->matched = nm;
-        e->n_matched++;
     }
     fb_stems_free(stems, n);
-    return FB_OK;
+    return rc;
 }
 
 int fb_alert_rules_eval(const Feedback__V1__Feedback *fb, const char *text,
