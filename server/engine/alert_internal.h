@@ -28,6 +28,20 @@ int fb_alerts_settings(fb_alerts *a, MDB_txn *txn, uint32_t tenant,
                        Feedback__V1__Settings **out, fb_err *err);
 void fb_alerts_settings_free(Feedback__V1__Settings *s);
 
+/* The tenant's settings for one evaluation, read-only; h->settings NULL
+ * means defaults. With the server's own provider
+ * (fb_alerts_settings_provider, alert_wiring.c) this borrows the settings
+ * module's cached snapshot (no unpack, no copy per feedback); with any
+ * other provider it calls the provider. Pair with fb_alerts_settings_drop. */
+typedef struct fb_alerts_held_settings {
+    const Feedback__V1__Settings *settings;
+    Feedback__V1__Settings *owned;   /* from another provider */
+    void *snap;                      /* a fb_settings_snap */
+} fb_alerts_held_settings;
+int fb_alerts_settings_hold(fb_alerts *a, MDB_txn *txn, uint32_t tenant,
+                            fb_alerts_held_settings *h, fb_err *err);
+void fb_alerts_settings_drop(fb_alerts_held_settings *h);
+
 /* Appends a (new or updated) alert to the log and publishes a after commit;
  * takes ownership of a in every case. */
 int fb_alerts_append_publish(fb_alerts *al, fb_txn *txn, uint32_t tenant,

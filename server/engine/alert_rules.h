@@ -40,7 +40,9 @@ void fb_stemmers_close(fb_stemmers *s);
 
 /* Splits text into lower-cased word stems (language: primary tag, "" = en;
  * unknown languages are not stemmed, only lower-cased). *out is an array of
- * malloc'd strings; free with fb_stems_free. Errors: FB_INTERNAL (memory). */
+ * n strings in one allocation; free with fb_stems_free (never free the
+ * strings one by one). Words already stemmed are served from a bounded
+ * per-language cache. Errors: FB_INTERNAL (memory). */
 int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out, size_t *n);
 void fb_stems_free(char **stems, size_t n);
 

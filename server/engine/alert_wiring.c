@@ -1,9 +1,14 @@
 /* alert_wiring.c — the alerts module's providers backed by the server's own
  * modules: settings (settings.h) and the dashboards' aggregates (trends.h).
  * Kept apart so the alerts engine itself depends only on two callbacks, and
- * main.c wires it with one line each. */
+ * main.c wires it with one line each.
+ * fb_alerts_settings_hold is the exception that keeps ingest cheap: the
+ * rules are read for every feedback on the writer thread, so when the
+ * provider is the server's own (backed by fb_settings) the hook borrows the
+ * settings module's cached snapshot instead of receiving a fresh copy. */
 #include <string.h>
 
+#include "alert_internal.h"
 #include "alerts.h"
 #include "settings.h"
 #include "trends.h"
@@ -31,4 +36,28 @@ int fb_alerts_nps_provider(void *ctx, uint32_t tenant, const char *zone, const c
     out->detractors = s.detractors;
     fb_trends_nps_clear(&s);
     return FB_OK;
+}
+
+int fb_alerts_settings_hold(fb_alerts *a, MDB_txn *txn, uint32_t tenant,
+                            fb_alerts_held_settings *h, fb_err *err)
+{
+    memset(h, 0, sizeof *h);
+    if (a->opts.settings == fb_alerts_settings_provider && a->opts.settings_ctx) {
+        fb_settings_snap *snap;
+        int rc = fb_settings_acquire(a->opts.settings_ctx, txn, tenant, &snap, err);
+        if (rc) return rc;
+        h->snap = snap;
+        h->settings = fb_settings_snap_msg(snap);
+        return FB_OK;
+    }
+    int rc = fb_alerts_settings(a, txn, tenant, &h->owned, err);
+    h->settings = h->owned;
+    return rc;
+}
+
+void fb_alerts_settings_drop(fb_alerts_held_settings *h)
+{
+    fb_settings_release(h->snap);
+    fb_alerts_settings_free(h->owned);
+    memset(h, 0, sizeof *h);
 }

@@ -287,12 +287,12 @@ static int on_insert(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb
 {
     MDB_txn *mt = fb_txn_mdb(txn);
     Feedback__V1__Feedback *fb = ev->fb;
-    Feedback__V1__Settings *settings;
+    fb_alerts_held_settings settings;
     fb_rules_view rules;
     fb_alert_eval e;
-    int rc = fb_alerts_settings(al, mt, ev->tenant_id, &settings, err);
+    int rc = fb_alerts_settings_hold(al, mt, ev->tenant_id, &settings, err);
     if (rc) return rc;
-    fb_rules_view_of(settings, &rules);
+    fb_rules_view_of(settings.settings, &rules);
     char *text = fb_alert_text(fb);
     if (!text) { rc = fb_err_set(err, FB_INTERNAL, "alerts: out of memory"); goto out; }
     if (rules.nps_drop && (rc = track_survey(al, txn, ev->tenant_id, fb->survey_id, ev->now_ms, err))) goto out;
@@ -319,7 +319,7 @@ static int on_insert(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb
     rc = fb_alerts_publish_after_commit(al, txn, ev->tenant_id, a, err);
 out:
     free(text);
-    fb_alerts_settings_free(settings);
+    fb_alerts_settings_drop(&settings);
     return rc;
 }
 

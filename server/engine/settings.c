@@ -10,11 +10,19 @@
  * record never loses a rule to proto3's missing presence.
  * Updates run as a write op (inside the batch), so read-merge-write is
  * atomic against concurrent updates and other processes.
+ * Hot paths borrow snapshots instead (fb_settings_acquire): per tenant slot
+ * the last complete message and the record bytes it came from, reused
+ * while the stored bytes are unchanged, reference-counted so an update
+ * never frees a message someone still reads. The defaults are packed once
+ * at open, so building them is one unpack.
  */
 #include "settings.h"
 
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +37,24 @@
 enum { DAY_MS = 24 * 3600 * 1000, MAX_KEYWORDS = 200, MAX_KEYWORD_LEN = 64,
        MAX_SILENCES = 100, MAX_MATCHER_LEN = 128, MAX_TZ_LEN = 64 };
 
+enum { SNAP_SLOTS = 256 };
+
+struct fb_settings_snap {
+    atomic_int refs;          /* the cache's reference + one per holder */
+    uint32_t tenant;
+    bool stored;              /* a record existed (else: the defaults) */
+    size_t len;
+    unsigned char *bytes;     /* the record as stored (len bytes) */
+    Feedback__V1__Settings *msg;
+};
+
 struct fb_settings {
     fb_store *st;
     MDB_dbi dbi;
+    uint8_t *defaults;        /* the packed defaults */
+    size_t defaults_len;
+    pthread_mutex_t mu;       /* guards snap[] */
+    fb_settings_snap *snap[SNAP_SLOTS];
 };
 
 const char *const fb_settings_default_keywords[] = {
@@ -88,43 +111,55 @@ int fb_settings_open(fb_settings **out, fb_store *st, fb_err *err)
     if (!s) return fb_err_set(err, FB_INTERNAL, "settings: out of memory");
     s->st = st;
     int rc = fb_store_dbi(st, "settings", &s->dbi, err);
+    Feedback__V1__Settings *def = rc ? NULL : defaults_new();
+    if (!rc && def) {
+        s->defaults_len = feedback__v1__settings__get_packed_size(def);
+        s->defaults = malloc(s->defaults_len ? s->defaults_len : 1);
+        if (s->defaults) feedback__v1__settings__pack(def, s->defaults);
+    }
+    if (def) feedback__v1__settings__free_unpacked(def, NULL);
+    if (!rc && !s->defaults) rc = fb_err_set(err, FB_INTERNAL, "settings: out of memory");
     if (rc) {
+        free(s->defaults);
         free(s);
         return rc;
     }
+    pthread_mutex_init(&s->mu, NULL);
     *out = s;
     return FB_OK;
 }
 
 void fb_settings_close(fb_settings *s)
 {
+    if (!s) return;
+    for (size_t i = 0; i < SNAP_SLOTS; i++) fb_settings_release(s->snap[i]);
+    pthread_mutex_destroy(&s->mu);
+    free(s->defaults);
     free(s);
 }
 
-int fb_settings_get(fb_settings *s, MDB_txn *txn, uint32_t tenant_id,
-                    Feedback__V1__Settings **out, fb_err *err)
+/* The defaults, as an owned message (NULL when out of memory). */
+static Feedback__V1__Settings *defaults_of(const fb_settings *s)
+{
+    return feedback__v1__settings__unpack(NULL, s->defaults_len, s->defaults);
+}
+
+/* The complete settings from a stored record (v NULL: none stored). */
+static int complete_settings(const fb_settings *s, const MDB_val *v, uint32_t tenant_id,
+                             Feedback__V1__Settings **out, fb_err *err)
 {
     *out = NULL;
-    MDB_txn *t = txn;
-    if (!t) {
-        int rc = fb_store_read_begin(s->st, &t, err);
-        if (rc) return rc;
-    }
-    unsigned char kb[4];
-    fb_put_be32(kb, tenant_id);
-    MDB_val k = {4, kb}, v;
     Feedback__V1__Settings *msg = NULL;
-    int rc = mdb_get(t, s->dbi, &k, &v);
-    if (rc == 0) msg = feedback__v1__settings__unpack(NULL, v.mv_size, v.mv_data);
-    if (!txn) fb_store_read_end(s->st, t);
-    if (rc && rc != MDB_NOTFOUND) return fb_store_mdb_err(rc, "read settings", err);
-    if (rc == 0 && !msg)
-        return fb_err_set(err, FB_INTERNAL, "settings: the stored settings of tenant %u are damaged", tenant_id);
-    if (msg && msg->alert_rules && msg->alert_rules->quiet_hours) {
-        *out = msg; /* the common case: a complete stored record */
-        return FB_OK;
+    if (v) {
+        msg = feedback__v1__settings__unpack(NULL, v->mv_size, v->mv_data);
+        if (!msg)
+            return fb_err_set(err, FB_INTERNAL, "settings: the stored settings of tenant %u are damaged", tenant_id);
+        if (msg->alert_rules && msg->alert_rules->quiet_hours) {
+            *out = msg; /* the common case: a complete stored record */
+            return FB_OK;
+        }
     }
-    Feedback__V1__Settings *def = defaults_new();
+    Feedback__V1__Settings *def = defaults_of(s);
     if (!def) {
         if (msg) feedback__v1__settings__free_unpacked(msg, NULL);
         return fb_err_set(err, FB_INTERNAL, "settings: out of memory");
@@ -140,6 +175,115 @@ int fb_settings_get(fb_settings *s, MDB_txn *txn, uint32_t tenant_id,
         return fb_err_set(err, FB_INTERNAL, "settings: out of memory");
     }
     *out = msg;
+    return FB_OK;
+}
+
+/* Looks the tenant's record up in txn: FB_OK with *found 0/1. */
+static int read_record(fb_settings *s, MDB_txn *t, uint32_t tenant_id, MDB_val *v, int *found, fb_err *err)
+{
+    unsigned char kb[4];
+    fb_put_be32(kb, tenant_id);
+    MDB_val k = {4, kb};
+    int rc = mdb_get(t, s->dbi, &k, v);
+    *found = rc == 0;
+    if (rc && rc != MDB_NOTFOUND) return fb_store_mdb_err(rc, "read settings", err);
+    return FB_OK;
+}
+
+int fb_settings_get(fb_settings *s, MDB_txn *txn, uint32_t tenant_id,
+                    Feedback__V1__Settings **out, fb_err *err)
+{
+    *out = NULL;
+    MDB_txn *t = txn;
+    if (!t) {
+        int rc = fb_store_read_begin(s->st, &t, err);
+        if (rc) return rc;
+    }
+    MDB_val v;
+    int found;
+    int rc = read_record(s, t, tenant_id, &v, &found, err);
+    if (!rc) rc = complete_settings(s, found ? &v : NULL, tenant_id, out, err);
+    if (!txn) fb_store_read_end(s->st, t);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+const Feedback__V1__Settings *fb_settings_snap_msg(const fb_settings_snap *snap)
+{
+    return snap->msg;
+}
+
+void fb_settings_release(fb_settings_snap *snap)
+{
+    if (!snap || atomic_fetch_sub_explicit(&snap->refs, 1, memory_order_acq_rel) != 1) return;
+    feedback__v1__settings__free_unpacked(snap->msg, NULL);
+    free(snap->bytes);
+    free(snap);
+}
+
+static bool snap_matches(const fb_settings_snap *sn, uint32_t tenant_id, int found, const MDB_val *v)
+{
+    return sn && sn->tenant == tenant_id && sn->stored == (found != 0) &&
+           (!found || (sn->len == v->mv_size && memcmp(sn->bytes, v->mv_data, v->mv_size) == 0));
+}
+
+/* A new snapshot of the record (refs 1, the caller's). */
+static int snap_new(fb_settings *s, uint32_t tenant_id, int found, const MDB_val *v,
+                    fb_settings_snap **out, fb_err *err)
+{
+    fb_settings_snap *sn = calloc(1, sizeof *sn);
+    if (!sn || (found && !(sn->bytes = malloc(v->mv_size ? v->mv_size : 1)))) {
+        free(sn);
+        return fb_err_set(err, FB_INTERNAL, "settings: out of memory");
+    }
+    int rc = complete_settings(s, found ? v : NULL, tenant_id, &sn->msg, err);
+    if (rc) {
+        free(sn->bytes);
+        free(sn);
+        return rc;
+    }
+    atomic_init(&sn->refs, 1);
+    sn->tenant = tenant_id;
+    sn->stored = found != 0;
+    sn->len = found ? v->mv_size : 0;
+    if (found && v->mv_size) memcpy(sn->bytes, v->mv_data, v->mv_size);
+    *out = sn;
+    return FB_OK;
+}
+
+int fb_settings_acquire(fb_settings *s, MDB_txn *txn, uint32_t tenant_id, fb_settings_snap **out,
+                        fb_err *err)
+{
+    *out = NULL;
+    MDB_txn *t = txn;
+    if (!t) {
+        int rc = fb_store_read_begin(s->st, &t, err);
+        if (rc) return rc;
+    }
+    MDB_val v = {0, NULL};
+    int found;
+    bool cached = false;
+    int rc = read_record(s, t, tenant_id, &v, &found, err);
+    fb_settings_snap **slot = &s->snap[(tenant_id * 2654435761u) >> 24 & (SNAP_SLOTS - 1)];
+    if (!rc) {
+        pthread_mutex_lock(&s->mu);
+        if (snap_matches(*slot, tenant_id, found, &v)) {
+            atomic_fetch_add_explicit(&(*slot)->refs, 1, memory_order_relaxed);
+            *out = *slot;
+            cached = true;
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (!rc && !*out) rc = snap_new(s, tenant_id, found, &v, out, err); /* v read in t: before t ends */
+    if (!txn) fb_store_read_end(s->st, t);
+    if (rc || cached) return rc;
+    atomic_fetch_add_explicit(&(*out)->refs, 1, memory_order_relaxed); /* the cache's reference */
+    pthread_mutex_lock(&s->mu);
+    fb_settings_snap *old = *slot;
+    *slot = *out;
+    pthread_mutex_unlock(&s->mu);
+    fb_settings_release(old);
     return FB_OK;
 }
 

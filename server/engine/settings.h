@@ -36,10 +36,31 @@ void fb_settings_close(fb_settings *s);
  * sees its own batch), or NULL to use a short read transaction of its own.
  * The caller frees *out with feedback__v1__settings__free_unpacked(*out, NULL).
  * Every sub-message (alert_rules, alert_rules.quiet_hours) is present.
- * Cost: one B-tree lookup and one unpack (a few microseconds).
+ * Cost: one B-tree lookup and one unpack (a few microseconds; see
+ * fb_settings_acquire for a copy-free read).
  * Errors: FB_INTERNAL (a damaged record: the message says so). */
 int fb_settings_get(fb_settings *s, MDB_txn *txn, uint32_t tenant_id,
                     Feedback__V1__Settings **out, fb_err *err);
+
+/* A shared, read-only snapshot of a tenant's settings (the same complete
+ * message fb_settings_get returns), for paths that read settings per
+ * request (the alert rules at every ingest). The module keeps the latest
+ * snapshot per tenant together with the stored record's bytes; acquiring
+ * reads the record (one B-tree lookup in txn, as fb_settings_get) and hands
+ * out the cached snapshot when the bytes are the same, so no unpack, copy
+ * or defaults are built per call. Comparing the bytes (not a version kept
+ * in memory) keeps it exact whoever wrote the record (another process, a
+ * batch rolled back after an update was read). The cache holds at most one
+ * snapshot per slot of a small table (tenants sharing a slot evict each
+ * other: correct, only slower). Thread-safe; txn as for fb_settings_get.
+ * Errors: as fb_settings_get. */
+typedef struct fb_settings_snap fb_settings_snap;
+int fb_settings_acquire(fb_settings *s, MDB_txn *txn, uint32_t tenant_id, fb_settings_snap **out,
+                        fb_err *err);
+/* The snapshot's message: valid until fb_settings_release; never modify it. */
+const Feedback__V1__Settings *fb_settings_snap_msg(const fb_settings_snap *snap);
+/* Gives the snapshot back (NULL is allowed). */
+void fb_settings_release(fb_settings_snap *snap);
 
 /* Applies req (UpdateSettingsRequest) durably and returns the new settings
  * in *out (free as above; out may be NULL).

@@ -56,39 +56,111 @@ static size_t term_key(unsigned char *key, size_t pre, char kind, int64_t day, c
     return n;
 }
 
-/* Distinct stems of the event (the text engine already dedupes; this keeps a
- * repeated stem from counting twice if it ever does not). */
-static int seen_stem(const fb_term *t, size_t i)
+/* ---- ingest ----
+ * Which records a feedback adds to: each distinct stem once (with the
+ * surface of its first occurrence; the text engine already dedupes, this
+ * keeps a repeated stem from counting twice if it ever does not), and each
+ * aspect once (of a counted stem, not seen on any earlier term). The plan
+ * is made once per feedback, sorted in key order, and replayed for every
+ * (survey, segment) prefix through one cursor, so most records are found
+ * on the leaf page the previous one was on. */
+
+typedef struct term_ref {
+    const char *name;       /* stem or aspect: the sort key */
+    size_t i;               /* index in ev->terms (ties: first occurrence first) */
+    size_t nl, fl;          /* key bytes of name and surface (cut at FB_TERMS_STEM_MAX) */
+    const char *surface;
+} term_ref;
+
+typedef struct term_plan {
+    term_ref *stems, *aspects;   /* in key order; one allocation */
+    size_t n_stems, n_aspects;
+} term_plan;
+
+static int cmp_ref(const void *a, const void *b)
 {
-    for (size_t j = 0; j < i; j++)
-        if (strcmp(t[j].stem, t[i].stem) == 0) return 1;
-    return 0;
+    const term_ref *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-static int seen_aspect(const fb_term *t, size_t i)
+/* Sorts refs by (name, index) and keeps the first of each name. */
+static size_t sort_unique(term_ref *r, size_t n)
 {
-    for (size_t j = 0; j < i; j++)
-        if (t[j].aspect && strcmp(t[j].aspect, t[i].aspect) == 0) return 1;
-    return 0;
+    if (n > 1) qsort(r, n, sizeof *r, cmp_ref);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || strcmp(r[k - 1].name, r[i].name) != 0) r[k++] = r[i];
+    return k;
 }
 
-static int apply_prefix(fb_txn *m, MDB_dbi dbi, unsigned char *key, size_t pre, int64_t day,
-                        const fb_feedback_event *ev, const int64_t *tv, fb_err *err)
+static int plan_terms(const fb_feedback_event *ev, term_plan *p)
 {
-    int64_t cnt[TERMS_NV] = {ev->sign, 0, 0, 0};
-    size_t n = term_key(key, pre, 'n', day, "", "");
-    int rc = fb_agg_add(m, dbi, key, n, cnt, TERMS_NV, 1, err);
-    for (size_t i = 0; i < ev->n_terms && rc == FB_OK; i++) {
+    memset(p, 0, sizeof *p);
+    if (!ev->n_terms) return FB_OK;
+    term_ref *r = malloc(2 * ev->n_terms * sizeof *r);
+    if (!r) return FB_INTERNAL;
+    p->stems = r;
+    p->aspects = r + ev->n_terms;
+    /* first occurrences of stems; first occurrences of aspects (any term) */
+    size_t ns = 0, na = 0;
+    for (size_t i = 0; i < ev->n_terms; i++) {
         const fb_term *t = &ev->terms[i];
-        if (!t->stem || !t->stem[0] || seen_stem(ev->terms, i)) continue;
-        n = term_key(key, pre, 's', day, t->stem, t->surface ? t->surface : t->stem);
-        rc = fb_agg_add(m, dbi, key, n, tv, TERMS_NV, 1, err);
-        if (rc == FB_OK && t->aspect && t->aspect[0] && !seen_aspect(ev->terms, i)) {
-            n = term_key(key, pre, 'a', day, t->aspect, t->aspect);
-            rc = fb_agg_add(m, dbi, key, n, tv, TERMS_NV, 1, err);
-        }
+        if (t->stem && t->stem[0]) p->stems[ns++] = (term_ref){.name = t->stem, .i = i};
+        if (t->aspect) p->aspects[na++] = (term_ref){.name = t->aspect, .i = i};
+    }
+    ns = sort_unique(p->stems, ns);
+    na = sort_unique(p->aspects, na);
+    /* an aspect counts when its first term is a counted stem (a first occurrence) */
+    unsigned char *counted = calloc(ev->n_terms, 1);
+    if (!counted) { free(r); memset(p, 0, sizeof *p); return FB_INTERNAL; }
+    for (size_t i = 0; i < ns; i++) counted[p->stems[i].i] = 1;
+    size_t k = 0;
+    for (size_t i = 0; i < na; i++)
+        if (p->aspects[i].name[0] && counted[p->aspects[i].i]) p->aspects[k++] = p->aspects[i];
+    free(counted);
+    p->n_stems = ns, p->n_aspects = k;
+    for (size_t i = 0; i < ns; i++) {
+        const fb_term *t = &ev->terms[p->stems[i].i];
+        p->stems[i].surface = t->surface ? t->surface : t->stem;
+        p->stems[i].nl = cut_utf8(p->stems[i].name, FB_TERMS_STEM_MAX);
+        p->stems[i].fl = cut_utf8(p->stems[i].surface, FB_TERMS_STEM_MAX);
+    }
+    for (size_t i = 0; i < k; i++) {
+        p->aspects[i].surface = p->aspects[i].name;
+        p->aspects[i].nl = p->aspects[i].fl = cut_utf8(p->aspects[i].name, FB_TERMS_STEM_MAX);
+    }
+    return FB_OK;
+}
+
+/* key = prefix kind day name 0x00 surface (prefix and kind+day already in key) */
+static int add_refs(fb_agg_cursor *ac, unsigned char *key, size_t at, const term_ref *r, size_t n,
+                    const int64_t *tv, fb_err *err)
+{
+    int rc = FB_OK;
+    for (size_t i = 0; i < n && rc == FB_OK; i++) {
+        size_t len = at;
+        memcpy(key + len, r[i].name, r[i].nl); len += r[i].nl;
+        key[len++] = 0;
+        memcpy(key + len, r[i].surface, r[i].fl); len += r[i].fl;
+        rc = fb_agg_cursor_add(ac, key, len, tv, TERMS_NV, 1, err);
     }
     return rc;
+}
+
+/* The records of one prefix, in key order: 'a' < 'n' < 's'. */
+static int apply_prefix(fb_agg_cursor *ac, unsigned char *key, size_t pre, int64_t day,
+                        const term_plan *p, int sign, const int64_t *tv, fb_err *err)
+{
+    int64_t cnt[TERMS_NV] = {sign, 0, 0, 0};
+    size_t at = term_key(key, pre, 'a', day, "", "") - 1;  /* prefix 'a' day */
+    int rc = add_refs(ac, key, at, p->aspects, p->n_aspects, tv, err);
+    if (rc != FB_OK) return rc;
+    key[pre] = 'n';
+    rc = fb_agg_cursor_add(ac, key, at, cnt, TERMS_NV, 1, err);
+    if (rc != FB_OK) return rc;
+    key[pre] = 's';
+    return add_refs(ac, key, at, p->stems, p->n_stems, tv, err);
 }
 
 int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *err)
@@ -107,13 +179,18 @@ int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *
     fb_seg segs[2 + 64];
     size_t n_segs = fb_seg_of_feedback(fb, segs);
     if (fb->n_tags > 64) n_segs = 2 + 64;
+    term_plan plan;
+    if (plan_terms(ev, &plan) != FB_OK) return fb_err_set(err, FB_INTERNAL, "terms: out of memory");
+    fb_agg_cursor ac;
+    int rc = fb_agg_cursor_open(&ac, m, dbi, err);
     unsigned char key[FB_SEG_PREFIX_MAX + 1 + 4 + 2 * FB_TERMS_STEM_MAX + 2];
-    int rc = FB_OK;
     for (int s = 0; s < n_surveys && rc == FB_OK; s++)
         for (size_t g = 0; g < n_segs && rc == FB_OK; g++) {
             size_t pre = fb_seg_prefix(key, ev->tenant_id, 0, surveys[s], &segs[g]);
-            rc = apply_prefix(m, dbi, key, pre, day, ev, tv, err);
+            rc = apply_prefix(&ac, key, pre, day, &plan, ev->sign, tv, err);
         }
+    fb_agg_cursor_close(&ac);
+    free(plan.stems);
     return rc;
 }
 

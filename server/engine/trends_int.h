@@ -32,12 +32,27 @@ static inline int64_t fb_floor_div(int64_t a, int64_t b)
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
+/* Adds deltas to "trends"/"terms" records inside a write op, through one
+ * cursor. Records are read and rewritten in place: a record that exists
+ * costs one tree search (an insert attempt with MDB_NOOVERWRITE finds it,
+ * then MDB_CURRENT overwrites the same-size value), and a search starting
+ * from a positioned cursor skips the walk from the root when the key lies
+ * on the leaf page the cursor is on, so callers add in key order. */
+typedef struct fb_agg_cursor {
+    fb_txn *txn;
+    MDB_cursor *c;
+} fb_agg_cursor;
+
+/* Errors: FB_INTERNAL (through fb_txn_mdb_err). */
+int fb_agg_cursor_open(fb_agg_cursor *ac, fb_txn *txn, MDB_dbi dbi, fb_err *err);
+void fb_agg_cursor_close(fb_agg_cursor *ac);
+
 /* Adds delta (nv values) to the record at key; deletes it when the sum of
- * its first n_lead values (its counts) drops to 0. Inside a write op; LMDB
- * failures go through fb_txn_mdb_err (so a full map grows). Errors:
- * FB_EXHAUSTED, FB_INTERNAL. */
-int fb_agg_add(fb_txn *txn, MDB_dbi dbi, const unsigned char *key, size_t klen, const int64_t *delta,
-               int nv, int n_lead, fb_err *err);
+ * its first n_lead values (its counts) drops to 0. A record of another
+ * size counts as absent (it is overwritten). LMDB failures go through
+ * fb_txn_mdb_err (so a full map grows). Errors: FB_EXHAUSTED, FB_INTERNAL. */
+int fb_agg_cursor_add(fb_agg_cursor *ac, const unsigned char *key, size_t klen, const int64_t *delta,
+                      int nv, int n_lead, fb_err *err);
 
 /* The feedback's contribution to a trends record, times sign. */
 void fb_trends_values(const Feedback__V1__Feedback *fb, int sign, int64_t v[FB_TV_N]);
