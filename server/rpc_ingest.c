@@ -37,11 +37,12 @@ void fb_rpc_ingest_env_init(fb_rpc_ingest_env *e, fb_server *srv, uint32_t tenan
     e->env.default_language = e->default_language;
     /* The tenant's default language; without it (no settings module, or a
      * damaged record) ingest falls back to guessing from the text. */
-    Feedback__V1__Settings *set = NULL;
-    if (srv->settings && fb_settings_get(srv->settings, NULL, tenant_id, &set, NULL) == FB_OK) {
+    fb_settings_snap *snap = NULL;
+    if (srv->settings && fb_settings_acquire(srv->settings, NULL, tenant_id, &snap, NULL) == FB_OK) {
+        const Feedback__V1__Settings *set = fb_settings_snap_msg(snap);
         snprintf(e->default_language, sizeof e->default_language, "%s",
                  set->default_language ? set->default_language : "");
-        feedback__v1__settings__free_unpacked(set, NULL);
+        fb_settings_release(snap);
     }
 }
 
