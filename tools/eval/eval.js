@@ -17,7 +17,7 @@
  * reproduces the README's table exactly.
  *
  * Usage: eval.js [--check] [--sets a,b] [--no-peers] [--thresholds FILE]
- *   --check       compare our figures with tools/eval/thresholds.tsv
+ *   --check       compare our figures with tools/eval/thresholds.txt
  *                 (set<TAB>metric<TAB>min) and exit 1 on any regression
  *   --sets a,b    only these sets (ids: amazon, yelp, imdb, airline, …)
  *   --no-peers    score our engine only (fast)
@@ -53,7 +53,7 @@ function usage(msg) {
 
 function parseArgs(argv) {
     const o = { check: false, sets: null, peers: true,
-                thresholds: path.join(__dirname, 'thresholds.tsv') };
+                thresholds: path.join(__dirname, 'thresholds.txt') };
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === '--check') o.check = true;
