@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "alert_internal.h"
+#include "settings_mask.h" /* fb_pb_clone */
 
 #define STATE(s) FEEDBACK__V1__ALERT_STATE__##s
 #define DUE_BATCH 256
@@ -119,14 +120,7 @@ static int page_collect(void *arg, const Feedback__V1__Alert *a)
 {
     page_scan *ps = arg;
     if (!query_match(ps->q, a)) return 0;
-    size_t len = feedback__v1__alert__get_packed_size(a);
-    unsigned char *buf = malloc(len ? len : 1);
-    Feedback__V1__Alert *copy = NULL;
-    if (buf) {
-        feedback__v1__alert__pack(a, buf);
-        copy = feedback__v1__alert__unpack(NULL, len, buf);
-        free(buf);
-    }
+    Feedback__V1__Alert *copy = (Feedback__V1__Alert *)fb_pb_clone(&a->base);
     if (!copy) { ps->oom = true; return 1; }
     ps->page->alerts[ps->page->n_alerts++] = copy;
     return ps->page->n_alerts == ps->want;

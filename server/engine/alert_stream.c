@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "alert_internal.h"
+#include "settings_mask.h" /* fb_pb_clone */
 
 #define SCAN_ROWS_MAX 4096 /* rows read per turn, matching or not */
 
@@ -32,14 +33,7 @@ static int collect(void *arg, const Feedback__V1__Alert *a)
     chunk *c = arg;
     if (!fb_alert_filter_match(c->filter, a)) return 0;
     /* the scan frees its message: keep a copy */
-    size_t len = feedback__v1__alert__get_packed_size(a);
-    unsigned char *buf = malloc(len ? len : 1);
-    Feedback__V1__Alert *copy = NULL;
-    if (buf) {
-        feedback__v1__alert__pack(a, buf);
-        copy = feedback__v1__alert__unpack(NULL, len, buf);
-        free(buf);
-    }
+    Feedback__V1__Alert *copy = (Feedback__V1__Alert *)fb_pb_clone(&a->base);
     if (!copy) { c->oom = true; return 1; }
     c->v[c->n++] = copy;
     return c->n == c->cap;

@@ -161,6 +161,10 @@ static void check_order(const events *e, const pipe_op *ops, int n)
      * the first done callback; batches finish in commit (txn id) order */
     for (int k = 0; k < e->n; k++) {
         if (e->ev[k].kind != 'D') continue;
+        /* A batch whose ops all failed commits nothing, and LMDB then gives
+         * the next batch the same txn id: its done events cannot tell us
+         * which batch followed. */
+        if (ops[e->ev[k].op].rc != FB_OK) continue;
         for (int j = k + 1; j < e->n; j++) {
             ck_assert_uint_ge(e->ev[j].txnid, e->ev[k].txnid);
             if (e->ev[j].kind == 'A')
