@@ -10,13 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
-#define MEMBER(msg, f) ((char *)(msg) + (f)->offset)
+#include "msgutil.h"
 
-static const char *enum_name(const ProtobufCEnumDescriptor *d, int v)
-{
-    const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(d, v);
-    return ev ? ev->name : "?";
-}
+#define MEMBER(msg, f) ((char *)(msg) + (f)->offset)
 
 static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const void *p)
 {
@@ -32,23 +28,10 @@ static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const voi
     case PROTOBUF_C_TYPE_FLOAT: fprintf(out, "%g", *(const float *)p); break;
     case PROTOBUF_C_TYPE_DOUBLE: fprintf(out, "%g", *(const double *)p); break;
     case PROTOBUF_C_TYPE_BOOL: fputs(*(const protobuf_c_boolean *)p ? "true" : "false", out); break;
-    case PROTOBUF_C_TYPE_ENUM: fputs(enum_name(f->descriptor, *(const int *)p), out); break;
+    case PROTOBUF_C_TYPE_ENUM: fputs(fbc_enum_name(f->descriptor, *(const int *)p), out); break;
     case PROTOBUF_C_TYPE_STRING: fputs(*(char *const *)p ? *(char *const *)p : "", out); break;
     case PROTOBUF_C_TYPE_BYTES: fprintf(out, "(%zu bytes)", ((const ProtobufCBinaryData *)p)->len); break;
     case PROTOBUF_C_TYPE_MESSAGE: break;
-    }
-}
-
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: return 8;
-    case PROTOBUF_C_TYPE_DOUBLE: return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING: case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
-    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-    default: return 4;
     }
 }
 
@@ -67,7 +50,7 @@ void fbc_fields_print(FILE *out, const ProtobufCMessage *msg, const char *prefix
             if (f->type == PROTOBUF_C_TYPE_MESSAGE) fprintf(out, "[%zu items]", n);
             for (size_t k = 0; k < n && f->type != PROTOBUF_C_TYPE_MESSAGE; k++) {
                 if (k) fputc(',', out);
-                print_scalar(out, f, arr + k * elem_size(f));
+                print_scalar(out, f, arr + k * fbc_field_elem_size(f));
             }
             fputc('\n', out);
         } else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -166,7 +149,7 @@ static int parse_list(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, 
     void **arr = (void **)MEMBER(msg, f);
     size_t cap = 1;
     for (const char *c = text; *c; c++) cap += *c == ',';
-    char *items = calloc(cap, elem_size(f));
+    char *items = calloc(cap, fbc_field_elem_size(f));
     if (!items) { snprintf(why, wl, "out of memory"); return -1; }
     size_t k = 0;
     for (const char *s = text; *s;) {
@@ -177,7 +160,7 @@ static int parse_list(ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f, 
         if (trim) {
             char one[256];
             snprintf(one, sizeof one, "%.*s", (int)trim, s);
-            if (parse_scalar(f, one, items + k * elem_size(f), why, wl) != 0) {
+            if (parse_scalar(f, one, items + k * fbc_field_elem_size(f), why, wl) != 0) {
                 if (f->type == PROTOBUF_C_TYPE_STRING)
                     for (size_t j = 0; j < k; j++) free(((char **)items)[j]);
                 free(items);

@@ -9,6 +9,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "msgutil.h"
+
 void fbc_json_string(FILE *out, const char *s)
 {
     fputc('"', out);
@@ -105,20 +107,6 @@ static void print_value(FILE *out, const ProtobufCFieldDescriptor *f, const void
     }
 }
 
-static size_t elem_size(const ProtobufCFieldDescriptor *f)
-{
-    switch (f->type) {
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: return 8;
-    case PROTOBUF_C_TYPE_DOUBLE: return sizeof(double);
-    case PROTOBUF_C_TYPE_BOOL: return sizeof(protobuf_c_boolean);
-    case PROTOBUF_C_TYPE_STRING: return sizeof(char *);
-    case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
-    case PROTOBUF_C_TYPE_MESSAGE: return sizeof(void *);
-    default: return 4;
-    }
-}
-
 static void print_repeated(FILE *out, const ProtobufCFieldDescriptor *f, const ProtobufCMessage *msg)
 {
     size_t n = *(const size_t *)((const char *)msg + f->quantifier_offset);
@@ -127,7 +115,7 @@ static void print_repeated(FILE *out, const ProtobufCFieldDescriptor *f, const P
     fputc(map ? '{' : '[', out);
     for (size_t i = 0; i < n; i++) {
         if (i) fputc(',', out);
-        const void *p = arr + i * elem_size(f);
+        const void *p = arr + i * fbc_field_elem_size(f);
         if (map) {
             const ProtobufCMessage *e = *(ProtobufCMessage *const *)p;
             const ProtobufCMessageDescriptor *d = e->descriptor;

@@ -20,4 +20,7 @@ void fbc_free_tags(size_t n, void **arr);
 int fbc_enum_value(const ProtobufCEnumDescriptor *d, const char *name);
 const char *fbc_enum_name(const ProtobufCEnumDescriptor *d, int value);
 
+/* Size of one element of a repeated field's array in the generated struct. */
+size_t fbc_field_elem_size(const ProtobufCFieldDescriptor *f);
+
 #endif

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "alert_internal.h"
-#include "settings_mask.h" /* fb_pb_clone */
+#include "pbutil.h"
 
 #define STATE(s) FEEDBACK__V1__ALERT_STATE__##s
 #define DUE_BATCH 256

@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "alert_internal.h"
-#include "settings_mask.h" /* fb_pb_clone */
+#include "pbutil.h"
 
 #define SCAN_ROWS_MAX 4096 /* rows read per turn, matching or not */
 

@@ -17,22 +17,6 @@
 #define MEMBER(msg, off) ((char *)(msg) + (off))
 #define CMEMBER(msg, off) ((const char *)(msg) + (off))
 
-ProtobufCMessage *fb_pb_clone(const ProtobufCMessage *m)
-{
-    size_t n = protobuf_c_message_get_packed_size(m);
-    uint8_t *buf = malloc(n ? n : 1);
-    if (!buf) return NULL;
-    protobuf_c_message_pack(m, buf);
-    ProtobufCMessage *copy = protobuf_c_message_unpack(m->descriptor, NULL, n, buf);
-    free(buf);
-    return copy;
-}
-
-ProtobufCMessage *fb_pb_new(const ProtobufCMessageDescriptor *d)
-{
-    return protobuf_c_message_unpack(d, NULL, 0, (const uint8_t *)"");
-}
-
 static size_t elt_size(ProtobufCType t)
 {
     switch (t) {

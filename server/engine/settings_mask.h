@@ -13,12 +13,7 @@
 #include <stddef.h>
 
 #include "error.h"
-
-/* An owned deep copy of m (NULL when out of memory). */
-ProtobufCMessage *fb_pb_clone(const ProtobufCMessage *m);
-
-/* An owned empty message of the type. */
-ProtobufCMessage *fb_pb_new(const ProtobufCMessageDescriptor *d);
+#include "pbutil.h"
 
 /* Checks that path ("a.b.c") names a field of d, every segment but the
  * last being a singular message field. Returns FB_OK or FB_INVALID with
