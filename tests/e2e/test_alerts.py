@@ -3,7 +3,7 @@
 Subscribe live and by replay, resume without loss or duplicates, 1,000
 concurrent subscribers with filters, durability across kill -9, SLA
 escalation, silences and quiet hours, keyword and mismatch rules, Ack and
-ListAlerts with their stats, roles.
+ListAlerts with their stats, roles, NPS_DROP per channel and tag segment.
 """
 import asyncio
 import threading
