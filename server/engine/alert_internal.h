@@ -55,6 +55,14 @@ int fb_alerts_publish_after_commit(fb_alerts *al, fb_txn *txn, uint32_t tenant,
 /* SLA escalations due at now (alert_ops.c); adds to *raised. */
 int fb_alerts_tick_sla(fb_alerts *al, int64_t now, int *raised, fb_err *err);
 
+/* NPS_DROP (alert_nps.c): queues the feedback's segments (all, channel,
+ * each tag) of its survey for evaluation, from the feedback hook; and
+ * converts a store's per-survey bookkeeping at open (a no-op read once
+ * done). Errors: FB_EXHAUSTED, FB_UNAVAILABLE, FB_INTERNAL. */
+int fb_alerts_nps_track(fb_alerts *al, fb_txn *txn, uint32_t tenant, const Feedback__V1__Feedback *fb,
+                        int64_t now, fb_err *err);
+int fb_alerts_nps_migrate(fb_alerts *al, fb_err *err);
+
 /* Minutes after local midnight in zone (IANA; fixed offsets as fallback). */
 int fb_alerts_local_minute(fb_alerts *al, const char *zone, int64_t now_ms);
 

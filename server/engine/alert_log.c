@@ -11,13 +11,20 @@
  * seq it got ("al_" + 12 hex digits) and never changes.
  * The SLA index is keyed tenant|due|id so the timer reads only what is due
  * (one cursor seek per tenant).
+ * NPS_DROP keeps one record per (tenant, survey, segment) with its last
+ * evaluation day and, when feedback arrived since, the day it is due; the
+ * due ones also sit in a queue keyed by that day, so the timer reads only
+ * what is due, whatever the number of segments, and the ingest hook does a
+ * single lookup per segment once a segment is queued.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alert_log.h"
+#include "trends.h"
 
 #define KEY_MAX 480 /* LMDB's default max key is 511 */
 
@@ -37,7 +44,8 @@ int fb_alert_log_open(fb_alert_log *l, fb_store *st, fb_err *err)
     if ((rc = fb_store_dbi(st, "alert_meta", &l->meta, err))) return rc;
     if ((rc = fb_store_dbi(st, "alert_due", &l->due, err))) return rc;
     if ((rc = fb_store_dbi(st, "alert_resp", &l->resp, err))) return rc;
-    return fb_store_dbi(st, "alert_nps", &l->nps, err);
+    if ((rc = fb_store_dbi(st, "alert_nps", &l->nps, err))) return rc;
+    return fb_store_dbi(st, "alert_nps_due", &l->nps_due, err);
 }
 
 /* tenant|str (truncated to fit a key) */
@@ -286,41 +294,164 @@ void fb_alert_resp_del(fb_alert_log *l, fb_txn *t, uint32_t tenant, const char *
 
 /* ---- NPS_DROP bookkeeping ----------------------------------------------------------- */
 
-int64_t fb_alert_nps_day(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *survey)
+#define NPS_FORMAT_KEY "nps-format" /* alert_meta; tenant keys there are 5 bytes */
+#define NPS_FORMAT 2
+
+void fb_alert_nps_get(fb_alert_log *l, MDB_txn *txn, const unsigned char *subject, size_t len,
+                      fb_alert_nps_state *out)
 {
-    unsigned char k[KEY_MAX];
-    MDB_val key = {str_key(k, tenant, survey), k}, val;
-    if (mdb_get(txn, l->nps, &key, &val) != 0 || val.mv_size != 8) return -1;
-    return (int64_t)fb_get_be64(val.mv_data);
+    MDB_val key = {len, (void *)subject}, val;
+    out->eval_day = out->pending_day = -1;
+    if (mdb_get(txn, l->nps, &key, &val) != 0 || val.mv_size != 16) return;
+    out->eval_day = fb_get_s64(val.mv_data);
+    out->pending_day = fb_get_s64((unsigned char *)val.mv_data + 8);
 }
 
-int fb_alert_nps_set_day(fb_alert_log *l, fb_txn *t, uint32_t tenant, const char *survey,
-                         int64_t day, fb_err *err)
+/* pending_day(8)|subject */
+static size_t queue_key(unsigned char *k, int64_t day, const unsigned char *subject, size_t len)
 {
-    MDB_txn *txn = fb_txn_mdb(t);
-    unsigned char k[KEY_MAX], v[8];
-    fb_put_be64(v, (uint64_t)day);
-    MDB_val key = {str_key(k, tenant, survey), k}, val = {8, v};
-    int rc = mdb_put(txn, l->nps, &key, &val, 0);
+    fb_put_s64(k, day);
+    memcpy(k + 8, subject, len);
+    return 8 + len;
+}
+
+static int nps_put(fb_alert_log *l, fb_txn *t, const unsigned char *subject, size_t len,
+                   const fb_alert_nps_state *st, fb_err *err)
+{
+    unsigned char v[16];
+    fb_put_s64(v, st->eval_day);
+    fb_put_s64(v + 8, st->pending_day);
+    MDB_val key = {len, (void *)subject}, val = {16, v};
+    int rc = mdb_put(fb_txn_mdb(t), l->nps, &key, &val, 0);
+    if (!rc && st->pending_day >= 0) {
+        unsigned char q[8 + FB_ALERT_NPS_KEY_MAX];
+        MDB_val qk = {queue_key(q, st->pending_day, subject, len), q}, empty = {0, ""};
+        rc = mdb_put(fb_txn_mdb(t), l->nps_due, &qk, &empty, 0);
+    }
     return rc ? fb_txn_mdb_err(t, rc, "NPS bookkeeping", err) : FB_OK;
 }
 
-size_t fb_alert_nps_due(fb_alert_log *l, MDB_txn *txn, int64_t day,
-                        uint32_t *tenants, char (*surveys)[65], size_t max)
+int fb_alert_nps_mark(fb_alert_log *l, fb_txn *txn, const unsigned char *subject, size_t len,
+                      int64_t today, fb_err *err)
+{
+    if (len > FB_ALERT_NPS_KEY_MAX) return fb_err_set(err, FB_INTERNAL, "alerts: NPS subject too long");
+    fb_alert_nps_state st;
+    fb_alert_nps_get(l, fb_txn_mdb(txn), subject, len, &st);
+    if (st.pending_day >= 0) return FB_OK; /* already queued: the common case */
+    st.pending_day = st.eval_day >= today ? st.eval_day + 1 : today;
+    return nps_put(l, txn, subject, len, &st, err);
+}
+
+size_t fb_alert_nps_due_scan(fb_alert_log *l, MDB_txn *txn, int64_t today,
+                             fb_alert_nps_due *out, size_t max)
 {
     MDB_cursor *c;
-    if (mdb_cursor_open(txn, l->nps, &c)) return 0;
+    if (mdb_cursor_open(txn, l->nps_due, &c)) return 0;
     size_t n = 0;
     MDB_val key, val;
     int rc = mdb_cursor_get(c, &key, &val, MDB_FIRST);
     for (; rc == 0 && n < max; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
-        if (key.mv_size < 5 || key.mv_size > 4 + 64 || val.mv_size != 8) continue;
-        if ((int64_t)fb_get_be64(val.mv_data) >= day) continue;
-        tenants[n] = fb_get_be32(key.mv_data);
-        memcpy(surveys[n], (unsigned char *)key.mv_data + 4, key.mv_size - 4);
-        surveys[n][key.mv_size - 4] = 0;
+        if (key.mv_size <= 8 || key.mv_size > 8 + FB_ALERT_NPS_KEY_MAX) continue;
+        int64_t day = fb_get_s64(key.mv_data);
+        if (day > today) break; /* ordered by day */
+        out[n].day = day;
+        out[n].len = key.mv_size - 8;
+        memcpy(out[n].subject, (unsigned char *)key.mv_data + 8, out[n].len);
         n++;
     }
     mdb_cursor_close(c);
     return n;
+}
+
+int fb_alert_nps_done(fb_alert_log *l, fb_txn *txn, const fb_alert_nps_due *d, int64_t today,
+                      bool *evaluate, fb_err *err)
+{
+    MDB_txn *mt = fb_txn_mdb(txn);
+    unsigned char q[8 + FB_ALERT_NPS_KEY_MAX];
+    MDB_val qk = {queue_key(q, d->day, d->subject, d->len), q};
+    int rc = mdb_del(mt, l->nps_due, &qk, NULL);
+    *evaluate = false;
+    if (rc && rc != MDB_NOTFOUND) return fb_txn_mdb_err(txn, rc, "NPS queue", err);
+    fb_alert_nps_state st;
+    fb_alert_nps_get(l, mt, d->subject, d->len, &st);
+    if (rc == MDB_NOTFOUND || st.pending_day != d->day || d->day > today || st.eval_day >= today)
+        return FB_OK; /* stale: someone else took it, or it moved */
+    *evaluate = true;
+    st.eval_day = today;
+    st.pending_day = -1;
+    return nps_put(l, txn, d->subject, d->len, &st, err);
+}
+
+bool fb_alert_nps_needs_migration(fb_alert_log *l, MDB_txn *txn)
+{
+    MDB_val key = {sizeof NPS_FORMAT_KEY - 1, NPS_FORMAT_KEY}, val;
+    return mdb_get(txn, l->meta, &key, &val) != 0 || val.mv_size != 8 ||
+           fb_get_be64(val.mv_data) < NPS_FORMAT;
+}
+
+typedef struct old_nps {
+    uint32_t tenant;
+    int64_t day;
+    char survey[65];
+} old_nps;
+
+/* The per-survey records of the first format: tenant|survey -> day(8). */
+static int collect_old(fb_alert_log *l, MDB_txn *mt, old_nps **out, size_t *n)
+{
+    MDB_cursor *c;
+    size_t cap = 0;
+    *out = NULL, *n = 0;
+    int rc = mdb_cursor_open(mt, l->nps, &c);
+    if (rc) return rc;
+    MDB_val key, val;
+    for (rc = mdb_cursor_get(c, &key, &val, MDB_FIRST); rc == 0; rc = mdb_cursor_get(c, &key, &val, MDB_NEXT)) {
+        const unsigned char *k = key.mv_data;
+        if (val.mv_size != 8 || key.mv_size < 5 || key.mv_size > 4 + 64 || k[4] == (unsigned char)FB_ALERT_NPS_TAG)
+            continue;
+        if (*n == cap) {
+            old_nps *g = realloc(*out, (cap = cap ? 2 * cap : 16) * sizeof *g);
+            if (!g) { rc = ENOMEM; break; }
+            *out = g;
+        }
+        old_nps *o = &(*out)[(*n)++];
+        o->tenant = fb_get_be32(k);
+        o->day = (int64_t)fb_get_be64(val.mv_data);
+        memcpy(o->survey, k + 4, key.mv_size - 4);
+        o->survey[key.mv_size - 4] = 0;
+    }
+    mdb_cursor_close(c);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int fb_alert_nps_migrate(fb_alert_log *l, fb_txn *txn, fb_err *err)
+{
+    MDB_txn *mt = fb_txn_mdb(txn);
+    if (!fb_alert_nps_needs_migration(l, mt)) return FB_OK; /* ran twice (see store.h) */
+    old_nps *old;
+    size_t n;
+    int rc = collect_old(l, mt, &old, &n);
+    if (rc) {
+        free(old);
+        return rc == ENOMEM ? fb_err_set(err, FB_INTERNAL, "alerts: out of memory")
+                            : fb_txn_mdb_err(txn, rc, "NPS bookkeeping migration", err);
+    }
+    for (size_t i = 0; i < n && !rc; i++) {
+        unsigned char k[KEY_MAX], subject[FB_SEG_PREFIX_MAX];
+        MDB_val key = {str_key(k, old[i].tenant, old[i].survey), k};
+        if ((rc = mdb_del(mt, l->nps, &key, NULL))) {
+            rc = fb_txn_mdb_err(txn, rc, "NPS bookkeeping migration", err);
+            break;
+        }
+        fb_seg all = {.type = 'a'};
+        size_t len = fb_seg_prefix(subject, old[i].tenant, FB_ALERT_NPS_TAG, old[i].survey, &all);
+        fb_alert_nps_state st = {old[i].day, old[i].day + 1};
+        rc = nps_put(l, txn, subject, len, &st, err);
+    }
+    free(old);
+    if (rc) return rc;
+    unsigned char v[8];
+    fb_put_be64(v, NPS_FORMAT);
+    MDB_val key = {sizeof NPS_FORMAT_KEY - 1, NPS_FORMAT_KEY}, val = {8, v};
+    if ((rc = mdb_put(mt, l->meta, &key, &val, 0))) return fb_txn_mdb_err(txn, rc, "NPS bookkeeping", err);
+    return FB_OK;
 }

@@ -9,7 +9,12 @@
  *   alert_meta  tenant|'s'           -> last seq(8)       (strictly increasing)
  *   alert_due   tenant|due_ms(8)|id  -> ""                (open alerts by SLA due time)
  *   alert_resp  tenant|respondent    -> id                (respondent's joinable alert)
- *   alert_nps   tenant|survey        -> last day(8) NPS_DROP was evaluated
+ *   alert_nps   subject              -> eval_day(8) pending_day(8)
+ *   alert_nps_due  pending_day(8)|subject -> ""           (NPS_DROP queue)
+ *   alert_meta  "nps-format"         -> 2                 (alert_nps is keyed by subject)
+ * An NPS subject is one (tenant, survey, segment): the bytes
+ * fb_seg_prefix(key, tenant, FB_ALERT_NPS_TAG, survey, seg) writes
+ * (trends.h), tenant first. Days are UTC days since the epoch.
  */
 #ifndef FB_ALERT_LOG_H
 #define FB_ALERT_LOG_H
@@ -23,7 +28,7 @@
 #include "feedback/v1/alerts.pb-c.h"
 
 typedef struct fb_alert_log {
-    MDB_dbi alerts, ids, meta, due, resp, nps;
+    MDB_dbi alerts, ids, meta, due, resp, nps, nps_due;
 } fb_alert_log;
 
 /* Opens the tables. Errors: FB_INTERNAL. */
@@ -81,15 +86,57 @@ int fb_alert_resp_put(fb_alert_log *l, fb_txn *txn, uint32_t tenant, const char 
                       const char *id, fb_err *err);
 void fb_alert_resp_del(fb_alert_log *l, fb_txn *txn, uint32_t tenant, const char *respondent);
 
-/* NPS_DROP bookkeeping: the last day (days since epoch) it was evaluated for
- * a survey; -1 when never. */
-int64_t fb_alert_nps_day(fb_alert_log *l, MDB_txn *txn, uint32_t tenant, const char *survey);
-int fb_alert_nps_set_day(fb_alert_log *l, fb_txn *txn, uint32_t tenant, const char *survey,
-                         int64_t day, fb_err *err);
-/* Surveys whose last evaluation day is before `day` (at most max; survey
- * names are copied into out[i], 65 bytes each). */
-size_t fb_alert_nps_due(fb_alert_log *l, MDB_txn *txn, int64_t day,
-                        uint32_t *tenants, char (*surveys)[65], size_t max);
+/* ---- NPS_DROP bookkeeping (see alert_nps.c for the why) ----
+ * A subject is "pending" from the first feedback after its last evaluation
+ * until it is evaluated again; it is due on pending_day, which is never the
+ * day of its last evaluation (at most one evaluation per UTC day). */
+#define FB_ALERT_NPS_TAG '\x01'  /* no survey id starts with it: old keys are told apart */
+#define FB_ALERT_NPS_KEY_MAX 300 /* FB_SEG_PREFIX_MAX */
+
+typedef struct fb_alert_nps_state {
+    int64_t eval_day;     /* last evaluation; -1: never */
+    int64_t pending_day;  /* due from this day on; -1: not pending */
+} fb_alert_nps_state;
+
+/* The subject's state ({-1, -1} when it has none). */
+void fb_alert_nps_get(fb_alert_log *l, MDB_txn *txn, const unsigned char *subject, size_t len,
+                      fb_alert_nps_state *out);
+
+/* Feedback for the subject arrived on `today`: unless it is already
+ * pending, it becomes pending (due today, or tomorrow if it was evaluated
+ * today). One lookup when pending; else two small writes. Errors:
+ * FB_EXHAUSTED, FB_INTERNAL. */
+int fb_alert_nps_mark(fb_alert_log *l, fb_txn *txn, const unsigned char *subject, size_t len,
+                      int64_t today, fb_err *err);
+
+/* One queue entry: the subject and the day it was queued for. */
+typedef struct fb_alert_nps_due {
+    int64_t day;
+    size_t len;
+    unsigned char subject[FB_ALERT_NPS_KEY_MAX];
+} fb_alert_nps_due;
+
+/* Up to max queue entries due on or before `today`, across tenants, oldest
+ * day first. */
+size_t fb_alert_nps_due_scan(fb_alert_log *l, MDB_txn *txn, int64_t today,
+                             fb_alert_nps_due *out, size_t max);
+
+/* Takes the entry off the queue and, if it is still the subject's pending
+ * entry and due, records the evaluation on `today` and sets *evaluate;
+ * otherwise (a stale entry) only removes it. Errors: FB_EXHAUSTED,
+ * FB_INTERNAL. */
+int fb_alert_nps_done(fb_alert_log *l, fb_txn *txn, const fb_alert_nps_due *d, int64_t today,
+                      bool *evaluate, fb_err *err);
+
+/* Whether alert_nps still needs fb_alert_nps_migrate (a store written by a
+ * version that kept one record per survey). */
+bool fb_alert_nps_needs_migration(fb_alert_log *l, MDB_txn *txn);
+
+/* Converts the per-survey records (tenant|survey -> last day) to the
+ * survey's "all" subject, pending the day after that last evaluation (when
+ * the old version would have evaluated it again), then marks the format.
+ * Errors: FB_EXHAUSTED, FB_INTERNAL. */
+int fb_alert_nps_migrate(fb_alert_log *l, fb_txn *txn, fb_err *err);
 
 /* Maps an LMDB return code to an fb_err. */
 int fb_alert_mdb_err(int rc, const char *what, fb_err *err);

@@ -136,6 +136,7 @@ int fb_alerts_open(fb_alerts **out, fb_store *st, const fb_alerts_opts *opts, fb
     pthread_mutex_init(&al->mu, NULL);
     pthread_cond_init(&al->cv, NULL);
     int rc = fb_alert_log_open(&al->log, st, err);
+    if (!rc) rc = fb_alerts_nps_migrate(al, err);
     if (!rc) rc = fb_stemmers_open(&al->stem, err);
     if (!rc) rc = fb_tzcache_open(&al->tz, NULL, err);
     if (!rc) rc = fb_hub_open(&al->hub, al->opts.hub_buffer, err);

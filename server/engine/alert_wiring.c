@@ -20,15 +20,28 @@ int fb_alerts_settings_provider(void *ctx, MDB_txn *txn, uint32_t tenant,
 }
 
 int fb_alerts_nps_provider(void *ctx, uint32_t tenant, const char *zone, const char *survey_id,
-                           int64_t from_ms, int64_t to_ms, fb_nps_counts *out, fb_err *err)
+                           const fb_nps_segment *segment, int64_t from_ms, int64_t to_ms,
+                           fb_nps_counts *out, fb_err *err)
 {
     fb_trends_ctx c = {.tenant = tenant, .timezone = zone ? zone : "",
                        .min_sample = 1, .now_ms = to_ms};
     Feedback__V1__NpsQuery q = FEEDBACK__V1__NPS_QUERY__INIT;
     Feedback__V1__NpsSummary s = FEEDBACK__V1__NPS_SUMMARY__INIT;
+    Feedback__V1__Filter filter = FEEDBACK__V1__FILTER__INIT;
+    Feedback__V1__Filter__TagsEntry tag = FEEDBACK__V1__FILTER__TAGS_ENTRY__INIT, *tags[1] = {&tag};
     q.survey_id = (char *)survey_id;
     q.from_ms = from_ms;
     q.to_ms = to_ms;
+    if (segment && segment->channel) {
+        filter.channel = (char *)segment->channel;
+        q.filter = &filter;
+    } else if (segment && segment->tag_key) {
+        tag.key = (char *)segment->tag_key;
+        tag.value = (char *)(segment->tag_value ? segment->tag_value : "");
+        filter.tags = tags;
+        filter.n_tags = 1;
+        q.filter = &filter;
+    }
     int rc = fb_trends_nps(ctx, &c, &q, &s, err);
     if (rc) return rc;
     out->n = s.n;

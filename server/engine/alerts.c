@@ -263,15 +263,6 @@ static Feedback__V1__Alert *joinable(fb_alerts *al, MDB_txn *mt, uint32_t tenant
     return a;
 }
 
-/* Remembers the survey for the daily NPS_DROP evaluation. */
-static int track_survey(fb_alerts *al, fb_txn *txn, uint32_t tenant, const char *survey,
-                        int64_t now, fb_err *err)
-{
-    if (!al->opts.nps || !survey || !*survey || strlen(survey) > 64) return FB_OK;
-    if (fb_alert_nps_day(&al->log, fb_txn_mdb(txn), tenant, survey) >= 0) return FB_OK;
-    return fb_alert_nps_set_day(&al->log, txn, tenant, survey, now / 86400000 - 1, err);
-}
-
 /* Adds id to the feedback's alert_ids unless there already (the store may
  * run an op twice: see store.h). */
 static int note_alert_id(Feedback__V1__Feedback *fb, const char *id, fb_err *err)
@@ -295,7 +286,7 @@ static int on_insert(fb_alerts *al, fb_txn *txn, const fb_feedback_event *ev, fb
     fb_rules_view_of(settings.settings, &rules);
     char *text = fb_alert_text(fb);
     if (!text) { rc = fb_err_set(err, FB_INTERNAL, "alerts: out of memory"); goto out; }
-    if (rules.nps_drop && (rc = track_survey(al, txn, ev->tenant_id, fb->survey_id, ev->now_ms, err))) goto out;
+    if (rules.nps_drop && (rc = fb_alerts_nps_track(al, txn, ev->tenant_id, fb, ev->now_ms, err))) goto out;
     if ((rc = fb_alert_rules_eval(fb, text, &rules, al->stem, &e, err)) || !e.kinds) goto out;
     bool oom = false, joined = false;
     Feedback__V1__Alert *a = joinable(al, mt, ev->tenant_id, fb->respondent_id, ev->now_ms, rules.repeat_window_ms);

@@ -23,11 +23,17 @@
  *   (once per alert; escalations do not escalate). fb_alerts_tick does it
  *   for an explicit "now"; the module's timer thread calls it every
  *   timer_ms with the wall clock.
- * - NPS_DROP: at most once per survey per UTC day, the last 7 days' NPS is
- *   compared with the previous 28 days' (two-sided z-test at 95%, both
+ * - NPS_DROP: per (survey, segment), segments as the dashboards keep them
+ *   (all feedback, each channel, each tag key=value): the last 7 days' NPS
+ *   is compared with the previous 28 days' (two-sided z-test at 95%, both
  *   periods with at least min_sample answers); a significant drop raises a
- *   HIGH alert. Segment = the whole survey. Needs opts.nps; without it the
- *   rule is not evaluated.
+ *   HIGH alert naming the segment (channel in `channel`, a tag as the one
+ *   entry of `tags`, neither for all feedback; the reason says which). A
+ *   segment is evaluated only after feedback in it arrived since its last
+ *   evaluation, and at most once per UTC day: the hook queues the segments
+ *   of each feedback (a lookup each once queued), the timer evaluates the
+ *   queue outside the feedback's transaction. Needs opts.nps; without it
+ *   the rule is not evaluated.
  * - Subscribe: fb_alerts_subscribe registers with the hub first, then the
  *   module's replay pump streams the stored alerts after after_seq in chunks
  *   that keep the subscriber's queue at most half full, then switches it to
@@ -55,20 +61,26 @@ typedef struct fb_alerts fb_alerts;
 typedef int (*fb_alerts_settings_fn)(void *ctx, MDB_txn *txn, uint32_t tenant,
                                      Feedback__V1__Settings **out, fb_err *err);
 
-/* Counts of answers of a survey in [from_ms, to_ms); zone: the tenant's
- * time zone (the aggregates are keyed by it). */
+/* Counts of answers of a survey, in one segment, in [from_ms, to_ms); zone:
+ * the tenant's time zone (the aggregates are keyed by it). */
 typedef struct fb_nps_counts {
     uint32_t n, promoters, detractors;
 } fb_nps_counts;
+typedef struct fb_nps_segment {
+    const char *channel;                /* non-NULL: one channel */
+    const char *tag_key, *tag_value;    /* non-NULL: one tag */
+} fb_nps_segment;                       /* all NULL: all feedback */
 typedef int (*fb_alerts_nps_fn)(void *ctx, uint32_t tenant, const char *zone, const char *survey_id,
-                                int64_t from_ms, int64_t to_ms, fb_nps_counts *out, fb_err *err);
+                                const fb_nps_segment *segment, int64_t from_ms, int64_t to_ms,
+                                fb_nps_counts *out, fb_err *err);
 
 /* The server's providers: ctx = fb_settings * (settings.h, fb_settings_get)
  * and ctx = fb_trends * (trends.h, fb_trends_nps). */
 int fb_alerts_settings_provider(void *ctx, MDB_txn *txn, uint32_t tenant,
                                 Feedback__V1__Settings **out, fb_err *err);
 int fb_alerts_nps_provider(void *ctx, uint32_t tenant, const char *zone, const char *survey_id,
-                           int64_t from_ms, int64_t to_ms, fb_nps_counts *out, fb_err *err);
+                           const fb_nps_segment *segment, int64_t from_ms, int64_t to_ms,
+                           fb_nps_counts *out, fb_err *err);
 
 typedef struct fb_alerts_opts {
     fb_alerts_settings_fn settings; void *settings_ctx; /* NULL: defaults */

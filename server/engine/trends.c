@@ -130,6 +130,34 @@ size_t fb_seg_prefix(unsigned char *buf, uint32_t tenant, char tag, const char *
     return n;
 }
 
+size_t fb_seg_parse(const unsigned char *buf, size_t len, char tag, uint32_t *tenant,
+                    char survey[65], fb_seg *seg)
+{
+    size_t n = 4 + (tag ? 1 : 0);
+    if (len < n + 2 || (tag && buf[4] != (unsigned char)tag)) return 0;
+    size_t sl = buf[n++];
+    if (sl > 64 || n + sl + 1 > len) return 0;
+    *tenant = fb_get_be32(buf);
+    memcpy(survey, buf + n, sl);
+    survey[sl] = 0;
+    n += sl;
+    memset(seg, 0, sizeof *seg);
+    seg->type = (char)buf[n++];
+    if (seg->type == 'a') return n;
+    if (seg->type == 't') {
+        if (n >= len || buf[n] < 1 || buf[n] > FB_SEG_KEY_MAX || n + 1 + buf[n] > len) return 0;
+        seg->klen = buf[n++];
+        seg->key = (const char *)buf + n;
+        n += seg->klen;
+    } else if (seg->type != 'c') return 0;
+    if (n + 2 > len) return 0;
+    seg->vlen = (size_t)buf[n] << 8 | buf[n + 1];
+    n += 2;
+    if (seg->vlen > FB_SEG_VAL_MAX || n + seg->vlen > len) return 0;
+    seg->val = (const char *)buf + n;
+    return n + seg->vlen;
+}
+
 int fb_check_survey(const char *s, fb_err *err)
 {
     size_t len = strlen(s);

@@ -116,6 +116,13 @@ size_t fb_seg_of_feedback(const Feedback__V1__Feedback *fb, fb_seg *out);
 size_t fb_seg_prefix(unsigned char *buf, uint32_t tenant, char tag, const char *survey,
                      const fb_seg *seg);
 
+/* The inverse of fb_seg_prefix (with the same tag): reads tenant, survey
+ * (copied, NUL-terminated) and the segment (seg->key/val point into buf,
+ * not NUL-terminated) from the start of buf. Returns the bytes read, or 0
+ * when buf does not start with such a prefix. */
+size_t fb_seg_parse(const unsigned char *buf, size_t len, char tag, uint32_t *tenant,
+                    char survey[65], fb_seg *seg);
+
 /* Checks survey_id in a query: "" or [A-Za-z0-9._-]{1,64}. */
 int fb_check_survey(const char *survey, fb_err *err);
 

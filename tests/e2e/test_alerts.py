@@ -3,7 +3,7 @@
 Subscribe live and by replay, resume without loss or duplicates, 1,000
 concurrent subscribers with filters, durability across kill -9, SLA
 escalation, silences and quiet hours, keyword and mismatch rules, Ack and
-ListAlerts with their stats, roles.
+ListAlerts with their stats, roles, NPS_DROP per channel and tag segment.
 """
 import asyncio
 import threading
@@ -363,3 +363,62 @@ def test_slow_subscriber_is_closed_and_resumes_without_loss(server):
     sub.cancel()
     own.close()
     assert [a.seq for a in rest] == list(range(resume + 1, n + 1))
+
+
+def nps_seed(survey, channel, tags, promoters, passives, detractors, start_ms):
+    """Backdated answers, 20 minutes apart from start_ms."""
+    scores = [10] * promoters + [8] * passives + [0] * detractors
+    return [{"response": {"survey_id": survey, "score": s, "channel": channel, "tags": tags,
+                          "submitted_at_ms": start_ms + i * 20 * 60000}}
+            for i, s in enumerate(scores)]
+
+
+def test_nps_drop_per_channel_and_tag_segment(server):
+    day = 86400000
+    now = int(time.time() * 1000)
+    if day - now % day < 60000:  # the once-a-day check below must not straddle UTC midnight
+        time.sleep((day - now % day) / 1000 + 1)
+        now = int(time.time() * 1000)
+    # seed with the rule off: nothing is evaluated on a half-loaded sample
+    update_rules(server, ["alert_rules.nps_drop"], {"nps_drop": False})
+    # npsc: email 60 -> -20 (30 answers a period), web 200 a period at 0: the
+    # survey as a whole does not drop significantly. npst: the same with the
+    # tag location=paris against location=lyon, all on channel web.
+    items = (nps_seed("npsc", "email", {}, 21, 6, 3, now - 20 * day) +
+             nps_seed("npsc", "email", {}, 9, 6, 15, now - 3 * day) +
+             nps_seed("npsc", "web", {}, 100, 0, 100, now - 30 * day) +
+             nps_seed("npsc", "web", {}, 100, 0, 100, now - 5 * day) +
+             nps_seed("npst", "web", {"location": "paris"}, 21, 6, 3, now - 20 * day) +
+             nps_seed("npst", "web", {"location": "paris"}, 9, 6, 15, now - 3 * day) +
+             nps_seed("npst", "web", {"location": "lyon"}, 100, 0, 100, now - 30 * day) +
+             nps_seed("npst", "web", {"location": "lyon"}, 100, 0, 100, now - 5 * day))
+    sc = server.client("submit")
+    assert sc.client_stream("feedback.v1.Ingest/Import", items).accepted == len(items)
+    update_rules(server, ["alert_rules.nps_drop"], {"nps_drop": True})
+    alerts = server.client("alerts")
+    sub = Sub(alerts, kinds=["NPS_DROP"])
+    elsewhere = Sub(alerts, kinds=["NPS_DROP"], survey_ids=["other"])
+    # today's first feedback in a segment gets it evaluated (by the next timer tick)
+    submit(sc, 8, survey="npsc", channel="email")
+    submit(sc, 8, survey="npst", channel="web", tags={"location": "paris"})
+    got = sub.wait(2)
+    time.sleep(2.5)  # no more: not the surveys as a whole, not web, not lyon
+    assert len(sub.alerts) == 2, [a.reason for a in sub.alerts]
+    by_survey = {a.survey_id: a for a in got}
+    c, t = by_survey["npsc"], by_survey["npst"]
+    assert c.kind == 6 and c.severity == 3  # NPS_DROP, HIGH
+    assert c.channel == "email" and dict(c.tags) == {}
+    assert c.reason.startswith("NPS for survey npsc, channel email, fell from 60 over the previous 28 days to -19 "
+                               "over the last 7 days (significant at 95%"), c.reason
+    assert t.channel == "" and dict(t.tags) == {"location": "paris"}
+    assert t.reason.startswith("NPS for survey npst, tag location=paris, fell from 60 "), t.reason
+    # at most once a day per (survey, segment): more feedback today raises nothing
+    submit(sc, 0, survey="npsc", channel="email")
+    submit(sc, 0, survey="npst", channel="web", tags={"location": "paris"})
+    time.sleep(2.5)
+    sub.cancel()
+    elsewhere.cancel()
+    assert len(sub.alerts) == 2
+    assert elsewhere.alerts == []
+    page = alerts.call("feedback.v1.Alerts/ListAlerts", kind="NPS_DROP")
+    assert sorted(a.id for a in page.alerts) == sorted(a.id for a in got)

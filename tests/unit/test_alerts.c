@@ -1,7 +1,7 @@
 /* test_alerts.c — the alerts engine against a real LMDB store: every rule
  * and its reason, severity, repeat joining, silences, quiet hours, seq across
  * reopen, SLA escalation driven by an explicit clock, acks and their stats,
- * listing, erasure.
+ * listing, erasure. NPS_DROP has its own file (test_alert_nps.c).
  *
  * Feedback reaches the alerts module the way ingest delivers it: the feedback
  * hook inside a store write op. Settings come from a provider the test fills
@@ -12,7 +12,6 @@
 #include "alert_rules.h"
 #include "alerts.h"
 #include "settings.h"
-#include "trends.h"
 #include "store.h"
 
 #define KIND(k) FEEDBACK__V1__ALERT__KIND__##k
@@ -731,83 +730,6 @@ START_TEST(rules_from_settings_module)
 }
 END_TEST
 
-/* NPS_DROP with the dashboards' real aggregates. */
-typedef struct both_op {
-    fb_trends *tr;
-    Feedback__V1__Feedback *fb;
-    int64_t now;
-} both_op;
-
-static int both_write(fb_txn *txn, void *arg, fb_err *err)
-{
-    both_op *op = arg;
-    fb_feedback_event ev = {.tenant_id = 1, .fb = op->fb, .sign = 1, .now_ms = op->now};
-    int rc = fb_trends_hook(txn, &ev, op->tr, err);
-    return rc ? rc : fb_alerts_feedback_hook(txn, &ev, F.al, err);
-}
-
-static void answer(fb_trends *tr, const char *survey, int score, int64_t when)
-{
-    Feedback__V1__Feedback fb = FEEDBACK__V1__FEEDBACK__INIT;
-    fb.id = "n";
-    fb.kind = FEEDBACK__V1__FEEDBACK_KIND__RESPONSE;
-    fb.survey_id = (char *)survey;
-    fb.score = score;
-    fb.submitted_at_ms = fb.received_ms = when;
-    both_op op = {tr, &fb, when};
-    fb_err err = {0};
-    ck_assert_msg(fb_store_write(F.st, both_write, &op, &err) == FB_OK, "%s", err.msg);
-    for (size_t i = 0; i < fb.n_alert_ids; i++) free(fb.alert_ids[i]);
-    free(fb.alert_ids);
-}
-
-START_TEST(nps_drop_once_a_day)
-{
-    fb_err err = {0};
-    fb_trends *tr;
-    const int64_t day = 86400000LL, now = T0;
-    close_all();
-    fb_store_opts so = {.no_sync = 1};
-    ck_assert_int_eq(fb_store_open(&F.st, F.dir, &so, &err), FB_OK);
-    ck_assert_int_eq(fb_trends_open(&tr, F.st, NULL, &err), FB_OK);
-    fb_alerts_opts ao = {.settings = settings_of, .nps = fb_alerts_nps_provider, .nps_ctx = tr, .timer_ms = -1};
-    ck_assert_int_eq(fb_alerts_open(&F.al, F.st, &ao, &err), FB_OK);
-    F.rules.detractor = 0; /* only NPS alerts in this test */
-    /* "drop": mostly promoters before, mostly detractors in the last week;
-     * "steady": the same mix in both periods */
-    for (int i = 0; i < 60; i++) {
-        int64_t before = now - 8 * day - i * 6 * 3600 * 1000LL, recent = now - 1 * day - i * 3600 * 1000LL;
-        answer(tr, "drop", i % 10 ? 10 : 0, before);
-        answer(tr, "drop", i % 10 ? 0 : 10, recent);
-        answer(tr, "steady", i % 2 ? 10 : 3, before);
-        answer(tr, "steady", i % 2 ? 10 : 3, recent);
-    }
-    int raised = -1;
-    ck_assert_int_eq(fb_alerts_tick(F.al, now, &raised, &err), FB_OK);
-    ck_assert_int_eq(raised, 1);
-    ck_assert_int_eq(fb_alerts_tick(F.al, now + 1000, &raised, &err), FB_OK);
-    ck_assert_int_eq(raised, 0); /* at most once a day */
-    Feedback__V1__AlertQuery q = FEEDBACK__V1__ALERT_QUERY__INIT;
-    Feedback__V1__AlertPage *page;
-    q.kind = KIND(NPS_DROP);
-    ck_assert_int_eq(fb_alerts_list(F.al, 1, &q, now, &page, &err), FB_OK);
-    ck_assert_uint_eq(page->n_alerts, 1);
-    Feedback__V1__Alert *a = page->alerts[0];
-    ck_assert_str_eq(a->survey_id, "drop");
-    ck_assert_int_eq(a->severity, SEV(HIGH));
-    ck_assert_ptr_nonnull(strstr(a->reason, "NPS for survey drop fell from 80 over the previous 28 days to -80"));
-    feedback__v1__alert_page__free_unpacked(page, NULL);
-    /* the next day it is evaluated again (still a drop), and the first
-     * NPS_DROP alert, unacknowledged for 24 h, escalates */
-    ck_assert_int_eq(fb_alerts_tick(F.al, now + day, &raised, &err), FB_OK);
-    ck_assert_int_eq(raised, 2);
-    fb_alerts_close(F.al);
-    fb_trends_close(tr);
-    fb_store_close(F.st);
-    open_all();
-}
-END_TEST
-
 START_TEST(rules_view_defaults)
 {
     fb_rules_view v;
@@ -844,7 +766,6 @@ static Suite *alerts_suite(void)
     tcase_add_test(tc, erase_redacts_excerpt_keeps_alert);
     tcase_add_test(tc, rules_view_defaults);
     tcase_add_test(tc, rules_from_settings_module);
-    tcase_add_test(tc, nps_drop_once_a_day);
     suite_add_tcase(s, tc);
     return s;
 }
