@@ -1,6 +1,7 @@
 /* log.c — see log.h. Timestamps are UTC with milliseconds; a line is built in
  * a fixed buffer and written at once so that concurrent writers never mix
- * their lines (write(2) to a pipe or file of < PIPE_BUF bytes is atomic). */
+ * their lines (write(2) to a pipe or file of < PIPE_BUF bytes is atomic);
+ * an fb_logbuf gathers whole lines of one thread up to that size. */
 #include "log.h"
 
 #include <stdarg.h>
@@ -64,26 +65,70 @@ void fb_log_note(const char *fmt, ...)
     va_end(ap);
 }
 
-static void vlog(const char *level, const char *fmt, va_list ap)
+/* Formats "<time> <level> <message>\n" into line (cap >= 64); returns its
+ * length (long messages are truncated). */
+static size_t format_line(char *line, size_t cap, const char *level, const char *fmt, va_list ap)
 {
-    char line[1024];
     struct timespec ts;
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
+    int n = snprintf(line, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ",
                      tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
                      tm.tm_sec, ts.tv_nsec / 1000000, level);
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    int m = vsnprintf(line + n, cap - (size_t)n - 1, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
+    if (len > cap - 2)
+        len = cap - 2;
     line[len++] = '\n';
-    ssize_t off = 0;
-    while ((size_t)off < len) {
-        ssize_t w = write(STDERR_FILENO, line + off, len - (size_t)off);
+    return len;
+}
+
+static void write_all(const char *p, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(STDERR_FILENO, p + off, len - off);
         if (w <= 0)
             break;
-        off += w;
+        off += (size_t)w;
     }
+}
+
+static void vlog(const char *level, const char *fmt, va_list ap)
+{
+    char line[1024];
+    write_all(line, format_line(line, sizeof line, level, fmt, ap));
+}
+
+static long long monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void fb_logbuf_flush(fb_logbuf *b)
+{
+    if (b->len)
+        write_all(b->buf, b->len);
+    b->len = 0;
+}
+
+void fb_log_buffered(fb_logbuf *b, enum fb_log_level level, const char *fmt, ...)
+{
+    if (!fb_log_enabled(level))
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    size_t len = format_line(line, sizeof line, level_name(level), fmt, ap);
+    va_end(ap);
+    long long now = monotonic_ms();
+    if (b->len && (b->len + len > sizeof b->buf || now - b->first_ms >= FB_LOGBUF_MAX_MS))
+        fb_logbuf_flush(b);
+    if (!b->len)
+        b->first_ms = now;
+    memcpy(b->buf + b->len, line, len);
+    b->len += len;
 }

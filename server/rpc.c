@@ -240,11 +240,27 @@ static void on_new_call(fb_call *c, bool ok)
 
 /* ---- workers ------------------------------------------------------------- */
 
+/* The next event; before waiting for one, the worker's buffered log lines
+ * are written (a zero-deadline poll first tells whether it would wait). */
+static grpc_event next_event(struct rpc_worker *w)
+{
+    if (w->log.len) {
+        grpc_event ev = grpc_completion_queue_next(w->rpc->cq, gpr_inf_past(GPR_CLOCK_MONOTONIC), NULL);
+        if (ev.type != GRPC_QUEUE_TIMEOUT)
+            return ev;
+        fb_logbuf_flush(&w->log);
+    }
+    return grpc_completion_queue_next(w->rpc->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+}
+
 static void *worker_main(void *arg)
 {
-    fb_rpc *rpc = arg;
+    struct rpc_worker *w = arg;
+    fb_rpc *rpc = w->rpc;
+    pthread_setname_np(pthread_self(), "fb-worker");
+    pthread_setspecific(rpc->worker_log, &w->log);
     for (;;) {
-        grpc_event ev = grpc_completion_queue_next(rpc->cq, gpr_inf_future(GPR_CLOCK_REALTIME), NULL);
+        grpc_event ev = next_event(w);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
             break;
         if (ev.type != GRPC_OP_COMPLETE)
@@ -265,6 +281,7 @@ static void *worker_main(void *arg)
             break;
         }
     }
+    fb_logbuf_flush(&w->log);
     return NULL;
 }
 
@@ -345,6 +362,7 @@ static void destroy_unstarted(fb_rpc *rpc)
     free(rpc->methods);
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
+    pthread_key_delete(rpc->worker_log);
     free(rpc);
     grpc_shutdown();
 }
@@ -371,6 +389,7 @@ int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
     rpc->shutdown_tag = (struct rpc_tag){TAG_SHUTDOWN, rpc};
     pthread_mutex_init(&rpc->mu, NULL);
     pthread_cond_init(&rpc->cv, NULL);
+    pthread_key_create(&rpc->worker_log, NULL);
 
     rpc->server = create_server(opts, rpc->max_message_bytes);
     rpc->cq = grpc_completion_queue_create_for_next(NULL);
@@ -399,7 +418,8 @@ int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
 
     rpc->workers = calloc((size_t)rpc->n_workers, sizeof *rpc->workers);
     for (int i = 0; rpc->workers && i < rpc->n_workers; i++) {
-        if (pthread_create(&rpc->workers[i], NULL, worker_main, rpc) != 0) {
+        rpc->workers[i].rpc = rpc;
+        if (pthread_create(&rpc->workers[i].thread, NULL, worker_main, &rpc->workers[i]) != 0) {
             rpc->n_workers = i;
             break;
         }
@@ -499,7 +519,7 @@ void fb_rpc_stop(fb_rpc *rpc, int grace_ms)
         }
     }
     for (int i = 0; i < rpc->n_workers; i++)
-        pthread_join(rpc->workers[i], NULL);
+        pthread_join(rpc->workers[i].thread, NULL);
     grpc_server_destroy(rpc->server);
     grpc_completion_queue_destroy(rpc->cq);
     if (rpc->srv && rpc->srv->rpc == rpc)
@@ -508,6 +528,7 @@ void fb_rpc_stop(fb_rpc *rpc, int grace_ms)
     free(rpc->methods);
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
+    pthread_key_delete(rpc->worker_log);
     free(rpc);
     grpc_shutdown();
 }

@@ -72,6 +72,7 @@ fb_call *rpc_call_new(fb_rpc *rpc, const struct rpc_method *reg)
     c->t_recv = (struct rpc_tag){TAG_RECV, c};
     c->t_send = (struct rpc_tag){TAG_SEND, c};
     c->t_final = (struct rpc_tag){TAG_FINAL, c};
+    c->t_handoff = (struct rpc_tag){TAG_HANDOFF, c};
     return c;
 }
 
@@ -148,16 +149,15 @@ size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op)
     return 1;
 }
 
-/* The final batch: [initial metadata] [reply] status. */
-void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
+/* Starts the final batch: [initial metadata] [c->final_buf] status. */
+static void send_final_locked(fb_call *c)
 {
     grpc_op ops[3];
     size_t n = rpc_add_initial_md_locked(c, &ops[0]);
-    if (reply) {
+    if (c->final_buf) {
         memset(&ops[n], 0, sizeof ops[n]);
         ops[n].op = GRPC_OP_SEND_MESSAGE;
-        ops[n].data.send_message.send_message = reply;
-        c->final_buf = reply;
+        ops[n].data.send_message.send_message = c->final_buf;
         n++;
     }
     memset(&ops[n], 0, sizeof ops[n]);
@@ -167,7 +167,6 @@ void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
     if (c->status_msg)
         ops[n].data.send_status_from_server.status_details = &details;
     n++;
-    c->final_started = true;
     if (!rpc_start_batch_locked(c, ops, n, &c->t_final)) {
         if (c->final_buf) {
             grpc_byte_buffer_destroy(c->final_buf);
@@ -175,6 +174,22 @@ void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
         }
     }
     grpc_slice_unref(details); /* the core took its own reference */
+}
+
+/* The final batch of a call. Off the worker threads (a reply from the
+ * store's syncer, after the durable commit) it is not started here but
+ * handed to a worker through an empty batch, whose tag the completion queue
+ * delivers at once: started from a foreign thread, every reply ran the
+ * transport's write path (one sendmsg each) on that one thread, which made
+ * it the busiest of the server; on a worker it shares the transport's work
+ * with the reads of the same connection. */
+void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
+{
+    c->final_started = true;
+    c->final_buf = reply;
+    if (!pthread_getspecific(c->rpc->worker_log) && rpc_start_batch_locked(c, NULL, 0, &c->t_handoff))
+        return;
+    send_final_locked(c);
 }
 
 /* Records the status (a runtime abort overrides the handler's choice). */
@@ -345,6 +360,11 @@ void rpc_call_complete(struct rpc_tag *tag, bool ok)
     case TAG_RECV: on_recv(c, ok); break;
     case TAG_SEND: rpc_on_send_done(c, ok); break;
     case TAG_FINAL: break;
+    case TAG_HANDOFF:
+        pthread_mutex_lock(&c->mu);
+        send_final_locked(c);
+        pthread_mutex_unlock(&c->mu);
+        break;
     default: break;
     }
     fb_call_unref(c); /* the batch's reference */
@@ -387,8 +407,13 @@ static void log_call(fb_call *c)
                 generic[i] = '?';
         path = generic[0] == '/' ? generic + 1 : generic;
     }
-    fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,
-            c->has_principal ? c->principal.tenant : "-", status, msg, ms);
+    fb_logbuf *buf = pthread_getspecific(c->rpc->worker_log);
+    if (buf)
+        fb_log_buffered(buf, FB_LOG_INFO, "rpc %s tenant=%s status=%s%s %.2fms", path,
+                        c->has_principal ? c->principal.tenant : "-", status, msg, ms);
+    else
+        fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,
+                c->has_principal ? c->principal.tenant : "-", status, msg, ms);
 }
 
 static void call_free(fb_call *c)

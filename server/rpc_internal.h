@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <time.h>
 
+#include "log.h"
 #include "rpc.h"
 
 /* What a completion-queue tag stands for. Each call context embeds one tag
@@ -24,6 +25,7 @@ enum rpc_tag_kind {
     TAG_RECV,       /* RECV_MESSAGE of a client stream */
     TAG_SEND,       /* one SEND_MESSAGE of a server stream */
     TAG_FINAL,      /* the final batch: [initial metadata] [message] status */
+    TAG_HANDOFF,    /* an empty batch: brings the final batch onto a worker */
     TAG_SHUTDOWN,   /* grpc_server_shutdown_and_notify finished */
 };
 
@@ -38,12 +40,20 @@ struct rpc_method {
     void *handle;
 };
 
+/* A worker thread and its per-call log lines (see log.h). */
+struct rpc_worker {
+    fb_rpc *rpc;
+    pthread_t thread;
+    fb_logbuf log;
+};
+
 struct fb_rpc {
     fb_server *srv;
     grpc_server *server;
     grpc_completion_queue *cq;
-    pthread_t *workers;
+    struct rpc_worker *workers;
     int n_workers;
+    pthread_key_t worker_log; /* the calling worker's fb_logbuf (NULL off the workers) */
     size_t max_message_bytes;
     size_t stream_queue_max;
     struct rpc_method *methods;
@@ -70,7 +80,7 @@ struct fb_call {
     grpc_byte_buffer *send_buf;    /* the SEND_MESSAGE in flight (server streams) */
     grpc_byte_buffer *final_buf;   /* the reply in the final batch */
     int close_cancelled;           /* out-parameter of RECV_CLOSE_ON_SERVER */
-    struct rpc_tag t_new, t_close, t_recv, t_send, t_final;
+    struct rpc_tag t_new, t_close, t_recv, t_send, t_final, t_handoff;
 
     pthread_mutex_t mu;            /* guards everything below */
     int refs;

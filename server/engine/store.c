@@ -226,12 +226,16 @@ int fb_store_open(fb_store **out, const char *dir, const fb_store_opts *opts, fb
     st->no_sync = o.no_sync;
     /* the writer's batch and the pipeline slots: one array */
     st->batch = calloc((size_t)st->max_batch * (1 + PIPE_DEPTH), sizeof *st->batch);
-    if (!st->batch) {
+    st->counts = fb_counts_new();
+    if (!st->batch || !st->counts) {
+        fb_counts_free(st->counts);
+        free(st->batch);
         free(st);
         return fb_err_set(err, FB_INTERNAL, "storage: out of memory");
     }
     for (int i = 0; i < PIPE_DEPTH; i++) st->pipe[i].ops = st->batch + (size_t)st->max_batch * (1 + i);
     if (open_env(st, dir, &o, err) != FB_OK) {
+        fb_counts_free(st->counts);
         free(st->batch);
         free(st);
         return FB_INTERNAL;
@@ -292,6 +296,7 @@ void fb_store_close(fb_store *st)
     pthread_cond_destroy(&st->space);
     pthread_cond_destroy(&st->work);
     pthread_mutex_destroy(&st->mu);
+    fb_counts_free(st->counts);
     free(st->batch);
     free(st);
 }

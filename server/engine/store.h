@@ -98,6 +98,28 @@ int fb_txn_after_commit(fb_txn *txn, void (*fn)(void *), void (*free_fn)(void *)
  * FB_OK, or FB_INTERNAL when out of memory, in which case free_fn has been
  * called already.) */
 
+/* Counter records (the dashboards' aggregates): a value of nv (at most
+ * FB_COUNTS_MAX_VALUES) big-endian int64s, kept only while the sum of its
+ * first n_lead values is positive (subtracting everything deletes it; a
+ * stored value of another size counts as absent).
+ * fb_txn_add_counts adds delta to the record at key in table dbi. The adds
+ * of a batch are summed in memory and written once per record, in key
+ * order, just before the batch commits: a record that many feedback of a
+ * batch touch (today's counters of a survey) costs one write per batch, not
+ * one per feedback. If the op fails, its adds are forgotten with its other
+ * writes. A write op that READS a counter table must call
+ * fb_txn_flush_counts first, which writes the pending sums into its own
+ * transaction (undone with it if it fails). Reads outside the writer only
+ * see committed batches, which always include their sums.
+ * Errors: FB_INTERNAL (out of memory; or a bug: nv, n_lead or the key
+ * length out of range, the same record added with another nv or n_lead in
+ * one batch); fb_txn_flush_counts: as fb_txn_mdb_err (FB_EXHAUSTED on
+ * a full map, which the writer grows). */
+#define FB_COUNTS_MAX_VALUES 16
+int fb_txn_add_counts(fb_txn *txn, MDB_dbi dbi, const void *key, size_t klen, const int64_t *delta, int nv,
+                      int n_lead, fb_err *err);
+int fb_txn_flush_counts(fb_txn *txn, fb_err *err);
+
 /* Turns an LMDB return code of a call made in a write op into an FB_* code
  * and a message "storage: <what>: <lmdb reason>" (err may be NULL):
  * MDB_NOTFOUND -> FB_NOT_FOUND, MDB_KEYEXIST -> FB_EXISTS, MDB_MAP_FULL ->

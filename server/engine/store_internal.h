@@ -23,6 +23,8 @@ enum { PIPE_DEPTH = 4 };
  * also makes the batches before it durable) before it syncs by itself. */
 enum { COMMIT_WAIT_US = 2000 };
 
+typedef struct fb_counts fb_counts;
+
 typedef struct fb_after {
     void (*fn)(void *);
     void (*free_fn)(void *);
@@ -90,8 +92,26 @@ struct fb_store {
     int open_txns, resize_waiting;
 
     fb_idgen ids;
+    fb_counts *counts; /* the batch's counter sums (writer thread only) */
 };
 
+
+/* store_counts.c: the batch's counter sums behind fb_txn_add_counts (writer
+ * thread only). add returns 0, -1 (out of memory) or -2 (the record was
+ * added with another shape). op_commit/op_abort end the current op: keep or
+ * revert its changes. apply writes every nonzero sum into txn in key order
+ * and zeroes it (in_op: the zeroing is part of the op, reverted if the op
+ * is rolled back); it returns an LMDB code (or ENOMEM) and *what names the
+ * step that failed. reset forgets everything (after the batch commits or
+ * is abandoned). */
+fb_counts *fb_counts_new(void);
+void fb_counts_free(fb_counts *c);
+int fb_counts_add(fb_counts *c, MDB_dbi dbi, const void *key, size_t klen, const int64_t *delta, int nv,
+                  int n_lead);
+void fb_counts_op_commit(fb_counts *c);
+void fb_counts_op_abort(fb_counts *c);
+int fb_counts_apply(fb_counts *c, MDB_txn *txn, int in_op, const char **what);
+void fb_counts_reset(fb_counts *c);
 
 /* store.c: the transaction gate (see store.c). enter/leave bracket any use
  * of the map that a resize must not overlap (a txn, the syncer's sync). */

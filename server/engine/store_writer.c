@@ -90,6 +90,8 @@ static int run_op(fb_store *st, MDB_txn *parent, fb_op *op)
     }
     op->err.code = op->rc;
     if (op->rc != FB_OK) drop_after(op);
+    if (op->rc == FB_OK) fb_counts_op_commit(st->counts); /* its counter sums stay */
+    else fb_counts_op_abort(st->counts);
     return t.map_full;
 }
 
@@ -212,7 +214,7 @@ static void set_writer_idle(fb_store *st, int idle)
     pthread_mutex_unlock(&st->pipe_mu);
 }
 
-/* Commits the batch. *flushed: LMDB really wrote it, with the data sync
+/* Writes the batch's counter sums and commits it. *flushed: LMDB really wrote it, with the data sync
  * that precedes the meta page (a transaction without changes is committed
  * by LMDB without any write or sync; then the meta txn id stays put). A
  * commit of another process in between (txn id beyond ours) also synced
@@ -220,7 +222,14 @@ static void set_writer_idle(fb_store *st, int idle)
 static int commit_batch(fb_store *st, MDB_txn *parent, int *flushed)
 {
     size_t id = mdb_txn_id(parent);
-    int rc = mdb_txn_commit(parent);
+    const char *what;
+    int rc = fb_counts_apply(st->counts, parent, 0, &what); /* the ops' counter sums */
+    if (rc) {
+        mdb_txn_abort(parent);
+        *flushed = 0;
+        return rc;
+    }
+    rc = mdb_txn_commit(parent);
     MDB_envinfo info;
     *flushed = rc == 0 && !st->no_sync && mdb_env_info(st->env, &info) == 0 && info.me_last_txnid >= id;
     return rc;
@@ -249,6 +258,7 @@ static void process(fb_store *st, fb_op **ops, int n)
         }
         int flushed = 0;
         rc = ran > 0 ? commit_batch(st, parent, &flushed) : (mdb_txn_abort(parent), 0);
+        fb_counts_reset(st->counts);
         fb_store_gate_leave(st);
         int grew = 0;
         if (rc == MDB_MAP_FULL && can_grow(st)) {
@@ -281,6 +291,7 @@ static void process(fb_store *st, fb_op **ops, int n)
 void *fb_store_writer_main(void *p)
 {
     fb_store *st = p;
+    pthread_setname_np(pthread_self(), "fb-writer"); /* for top -H and perf */
     pthread_mutex_lock(&st->mu);
     for (;;) {
         if (!st->head) {
@@ -357,6 +368,7 @@ static void deadline_in_us(struct timespec *ts, long us)
 void *fb_store_syncer_main(void *p)
 {
     fb_store *st = p;
+    pthread_setname_np(pthread_self(), "fb-syncer");
     pthread_mutex_lock(&st->pipe_mu);
     for (;;) {
         while (!st->pipe_count && !st->pipe_closing) pthread_cond_wait(&st->pipe_work, &st->pipe_mu);

@@ -134,7 +134,7 @@ static int plan_terms(const fb_feedback_event *ev, term_plan *p)
 }
 
 /* key = prefix kind day name 0x00 surface (prefix and kind+day already in key) */
-static int add_refs(fb_agg_cursor *ac, unsigned char *key, size_t at, const term_ref *r, size_t n,
+static int add_refs(fb_txn *m, MDB_dbi dbi, unsigned char *key, size_t at, const term_ref *r, size_t n,
                     const int64_t *tv, fb_err *err)
 {
     int rc = FB_OK;
@@ -143,24 +143,24 @@ static int add_refs(fb_agg_cursor *ac, unsigned char *key, size_t at, const term
         memcpy(key + len, r[i].name, r[i].nl); len += r[i].nl;
         key[len++] = 0;
         memcpy(key + len, r[i].surface, r[i].fl); len += r[i].fl;
-        rc = fb_agg_cursor_add(ac, key, len, tv, TERMS_NV, 1, err);
+        rc = fb_txn_add_counts(m, dbi, key, len, tv, TERMS_NV, 1, err);
     }
     return rc;
 }
 
 /* The records of one prefix, in key order: 'a' < 'n' < 's'. */
-static int apply_prefix(fb_agg_cursor *ac, unsigned char *key, size_t pre, int64_t day,
+static int apply_prefix(fb_txn *m, MDB_dbi dbi, unsigned char *key, size_t pre, int64_t day,
                         const term_plan *p, int sign, const int64_t *tv, fb_err *err)
 {
     int64_t cnt[TERMS_NV] = {sign, 0, 0, 0};
     size_t at = term_key(key, pre, 'a', day, "", "") - 1;  /* prefix 'a' day */
-    int rc = add_refs(ac, key, at, p->aspects, p->n_aspects, tv, err);
+    int rc = add_refs(m, dbi, key, at, p->aspects, p->n_aspects, tv, err);
     if (rc != FB_OK) return rc;
     key[pre] = 'n';
-    rc = fb_agg_cursor_add(ac, key, at, cnt, TERMS_NV, 1, err);
+    rc = fb_txn_add_counts(m, dbi, key, at, cnt, TERMS_NV, 1, err);
     if (rc != FB_OK) return rc;
     key[pre] = 's';
-    return add_refs(ac, key, at, p->stems, p->n_stems, tv, err);
+    return add_refs(m, dbi, key, at, p->stems, p->n_stems, tv, err);
 }
 
 int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *err)
@@ -181,15 +181,13 @@ int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *
     if (fb->n_tags > 64) n_segs = 2 + 64;
     term_plan plan;
     if (plan_terms(ev, &plan) != FB_OK) return fb_err_set(err, FB_INTERNAL, "terms: out of memory");
-    fb_agg_cursor ac;
-    int rc = fb_agg_cursor_open(&ac, m, dbi, err);
+    int rc = FB_OK;
     unsigned char key[FB_SEG_PREFIX_MAX + 1 + 4 + 2 * FB_TERMS_STEM_MAX + 2];
     for (int s = 0; s < n_surveys && rc == FB_OK; s++)
         for (size_t g = 0; g < n_segs && rc == FB_OK; g++) {
             size_t pre = fb_seg_prefix(key, ev->tenant_id, 0, surveys[s], &segs[g]);
-            rc = apply_prefix(&ac, key, pre, day, &plan, ev->sign, tv, err);
+            rc = apply_prefix(m, dbi, key, pre, day, &plan, ev->sign, tv, err);
         }
-    fb_agg_cursor_close(&ac);
     free(plan.stems);
     return rc;
 }

@@ -32,9 +32,9 @@
  * Records exist only where feedback does; reads are LMDB range scans.
  *
  * Writes per feedback: (1 or 2 surveys) × (1 + channel + tags) segments × 2
- * levels read-modify-writes, in the feedback's own transaction, through one
- * cursor (fb_agg_cursor_add: one tree search per existing record, often
- * none, since consecutive keys tend to share a leaf page).
+ * levels counter adds (fb_txn_add_counts, store.h): summed in memory per
+ * batch and written once per record when the batch commits, so the
+ * feedback of a batch that share a survey and day share the writes.
  * Changing the zone rebuilds the tenant's 'd' level from its 'q' level in
  * one write (fb_trends_set_zone); queries check the meta record and trigger
  * the rebuild themselves, so a crash between the settings update and the
@@ -187,63 +187,6 @@ int fb_check_range(int64_t from, int64_t *to, int64_t now_ms, fb_err *err)
     return FB_OK;
 }
 
-/* ---- records ---- */
-
-int fb_agg_cursor_open(fb_agg_cursor *ac, fb_txn *txn, MDB_dbi dbi, fb_err *err)
-{
-    ac->txn = txn;
-    ac->c = NULL;
-    int rc = mdb_cursor_open(fb_txn_mdb(txn), dbi, &ac->c);
-    return rc ? fb_txn_mdb_err(txn, rc, "aggregates: cursor", err) : FB_OK;
-}
-
-void fb_agg_cursor_close(fb_agg_cursor *ac)
-{
-    if (ac->c) mdb_cursor_close(ac->c);
-    ac->c = NULL;
-}
-
-static void put_values(unsigned char *buf, const int64_t *v, int nv)
-{
-    for (int i = 0; i < nv; i++) fb_put_be64(buf + 8 * i, (uint64_t)v[i]);
-}
-
-int fb_agg_cursor_add(fb_agg_cursor *ac, const unsigned char *key, size_t klen, const int64_t *delta,
-                      int nv, int n_lead, fb_err *err)
-{
-    MDB_val k = {klen, (void *)key}, v;
-    unsigned char buf[FB_AGG_MAX_VALUES * 8];
-    int64_t cur[FB_AGG_MAX_VALUES] = {0}, lead = 0;
-    for (int i = 0; i < n_lead; i++) lead += delta[i];
-    int rc;
-    if (lead > 0) { /* insert the delta itself unless the record exists (then v is it) */
-        put_values(buf, delta, nv);
-        v.mv_size = (size_t)nv * 8;
-        v.mv_data = buf;
-        rc = mdb_cursor_put(ac->c, &k, &v, MDB_NOOVERWRITE);
-        if (rc == 0) return FB_OK;
-        if (rc != MDB_KEYEXIST) return fb_txn_mdb_err(ac->txn, rc, "aggregates: write", err);
-    } else {
-        rc = mdb_cursor_get(ac->c, &k, &v, MDB_SET_KEY);
-        if (rc == MDB_NOTFOUND) return FB_OK; /* nothing to subtract from: stays absent */
-        if (rc != 0) return fb_txn_mdb_err(ac->txn, rc, "aggregates: read", err);
-    }
-    if (v.mv_size == (size_t)nv * 8)
-        for (int i = 0; i < nv; i++) cur[i] = (int64_t)fb_get_be64((const unsigned char *)v.mv_data + 8 * i);
-    lead = 0;
-    for (int i = 0; i < nv; i++) cur[i] += delta[i];
-    for (int i = 0; i < n_lead; i++) lead += cur[i];
-    if (lead <= 0) {
-        rc = mdb_cursor_del(ac->c, 0);
-        return rc ? fb_txn_mdb_err(ac->txn, rc, "aggregates: delete", err) : FB_OK;
-    }
-    put_values(buf, cur, nv);
-    v.mv_size = (size_t)nv * 8;
-    v.mv_data = buf;
-    rc = mdb_cursor_put(ac->c, &k, &v, MDB_CURRENT);
-    return rc ? fb_txn_mdb_err(ac->txn, rc, "aggregates: write", err) : FB_OK;
-}
-
 int64_t fb_feedback_time(const Feedback__V1__Feedback *fb)
 {
     return fb->submitted_at_ms ? fb->submitted_at_ms : fb->received_ms;
@@ -362,21 +305,18 @@ int fb_trends_hook(fb_txn *txn, const fb_feedback_event *ev, void *ctx, fb_err *
     if (fb->n_tags > 64) n_segs = 2 + 64;
 
     unsigned char key[FB_SEG_PREFIX_MAX + 9];
-    fb_agg_cursor ac;
-    if ((rc = fb_agg_cursor_open(&ac, txn, t->agg, err)) != FB_OK) return rc;
     for (int s = 0; s < n_surveys && rc == FB_OK; s++) {
-        for (size_t g = 0; g < n_segs && rc == FB_OK; g++) { /* 'd' sorts before 'q' */
+        for (size_t g = 0; g < n_segs && rc == FB_OK; g++) {
             size_t n = fb_seg_prefix(key, ev->tenant_id, 'A', surveys[s], &segs[g]);
             key[n] = 'd';
             fb_put_s64(key + n + 1, day);
-            rc = fb_agg_cursor_add(&ac, key, n + 9, v, FB_TV_N, 3, err);
+            rc = fb_txn_add_counts(txn, t->agg, key, n + 9, v, FB_TV_N, 3, err);
             if (rc != FB_OK) break;
             key[n] = 'q';
             fb_put_s64(key + n + 1, quarter);
-            rc = fb_agg_cursor_add(&ac, key, n + 9, v, FB_TV_N, 3, err);
+            rc = fb_txn_add_counts(txn, t->agg, key, n + 9, v, FB_TV_N, 3, err);
         }
     }
-    fb_agg_cursor_close(&ac);
     if (rc == FB_OK) rc = fb_terms_apply(txn, t->terms, ev, err);
     return rc;
 }
@@ -411,15 +351,13 @@ static int delete_day_level(fb_txn *txn, MDB_dbi dbi, const unsigned char *pre, 
 static int flush_days(rebucket *r, fb_txn *m, const unsigned char *seg, size_t slen, fb_err *err)
 {
     unsigned char key[FB_SEG_PREFIX_MAX + 9];
-    fb_agg_cursor ac;
-    int rc = fb_agg_cursor_open(&ac, m, r->t->agg, err);
+    int rc = FB_OK;
     memcpy(key, seg, slen);
     key[slen] = 'd';
     for (size_t i = 0; i < r->n && rc == FB_OK; i++) {
         fb_put_s64(key + slen + 1, r->acc[i].day);
-        rc = fb_agg_cursor_add(&ac, key, slen + 9, r->acc[i].v, FB_TV_N, 3, err);
+        rc = fb_txn_add_counts(m, r->t->agg, key, slen + 9, r->acc[i].v, FB_TV_N, 3, err);
     }
-    fb_agg_cursor_close(&ac);
     r->n = 0;
     return rc;
 }
@@ -485,7 +423,9 @@ static int rebucket_op(fb_txn *txn, void *arg, fb_err *err)
     MDB_txn *m = fb_txn_mdb(txn);
     r->n = 0; /* the op may run again after a map growth */
     char cur[130];
-    int rc = fb_trends_zone_name(r->t, m, r->tenant, cur, err);
+    /* the batch's pending sums first: this op reads the quarter-hours */
+    int rc = fb_txn_flush_counts(txn, err);
+    if (rc == FB_OK) rc = fb_trends_zone_name(r->t, m, r->tenant, cur, err);
     if (rc != FB_OK || strcmp(cur, fb_tz_name(r->tz)) == 0) return rc;
     unsigned char pre[5];
     fb_put_be32(pre, r->tenant);

@@ -12,7 +12,6 @@
 
 #define FB_QUARTER_MS (15 * 60 * 1000LL)
 #define FB_DAY_MS (86400 * 1000LL)
-#define FB_AGG_MAX_VALUES 10
 
 /* Value layout of a "trends" record (int64 each). */
 enum {
@@ -31,28 +30,6 @@ static inline int64_t fb_floor_div(int64_t a, int64_t b)
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
-
-/* Adds deltas to "trends"/"terms" records inside a write op, through one
- * cursor. Records are read and rewritten in place: a record that exists
- * costs one tree search (an insert attempt with MDB_NOOVERWRITE finds it,
- * then MDB_CURRENT overwrites the same-size value), and a search starting
- * from a positioned cursor skips the walk from the root when the key lies
- * on the leaf page the cursor is on, so callers add in key order. */
-typedef struct fb_agg_cursor {
-    fb_txn *txn;
-    MDB_cursor *c;
-} fb_agg_cursor;
-
-/* Errors: FB_INTERNAL (through fb_txn_mdb_err). */
-int fb_agg_cursor_open(fb_agg_cursor *ac, fb_txn *txn, MDB_dbi dbi, fb_err *err);
-void fb_agg_cursor_close(fb_agg_cursor *ac);
-
-/* Adds delta (nv values) to the record at key; deletes it when the sum of
- * its first n_lead values (its counts) drops to 0. A record of another
- * size counts as absent (it is overwritten). LMDB failures go through
- * fb_txn_mdb_err (so a full map grows). Errors: FB_EXHAUSTED, FB_INTERNAL. */
-int fb_agg_cursor_add(fb_agg_cursor *ac, const unsigned char *key, size_t klen, const int64_t *delta,
-                      int nv, int n_lead, fb_err *err);
 
 /* The feedback's contribution to a trends record, times sign. */
 void fb_trends_values(const Feedback__V1__Feedback *fb, int sign, int64_t v[FB_TV_N]);
