@@ -41,7 +41,7 @@ static int set_string(char *dst, size_t size, const char *key, const char *v, fb
 
 int fb_config_set(fb_config *cfg, const char *key, const char *value, fb_err *err)
 {
-    long n;
+    long n = 0;
     int rc;
     if (strcmp(key, "listen") == 0) {
         const char *colon = strrchr(value, ':');

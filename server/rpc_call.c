@@ -178,18 +178,64 @@ static void send_final_locked(fb_call *c)
 
 /* The final batch of a call. Off the worker threads (a reply from the
  * store's syncer, after the durable commit) it is not started here but
- * handed to a worker through an empty batch, whose tag the completion queue
- * delivers at once: started from a foreign thread, every reply ran the
+ * handed to a worker: started from a foreign thread, every reply ran the
  * transport's write path (one sendmsg each) on that one thread, which made
- * it the busiest of the server; on a worker it shares the transport's work
- * with the reads of the same connection. */
+ * it the busiest of the server. The call joins the rpc's handoff list, and
+ * the first call to join an empty list also starts an empty batch, whose
+ * tag the completion queue delivers at once; the worker that gets it sends
+ * every final batch listed by then (rpc_drain_handoffs), so a store batch
+ * of replies costs about one wake-up, not one per reply. */
 void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
 {
+    fb_rpc *rpc = c->rpc;
     c->final_started = true;
     c->final_buf = reply;
-    if (!pthread_getspecific(c->rpc->worker_log) && rpc_start_batch_locked(c, NULL, 0, &c->t_handoff))
+    if (pthread_getspecific(rpc->worker_log)) {
+        send_final_locked(c);
         return;
-    send_final_locked(c);
+    }
+    c->refs++; /* the list's reference */
+    c->handoff_next = NULL;
+    pthread_mutex_lock(&rpc->handoff_mu);
+    if (rpc->handoff_tail)
+        rpc->handoff_tail->handoff_next = c;
+    else
+        rpc->handoff_head = c;
+    rpc->handoff_tail = c;
+    bool post = !rpc->handoff_posted;
+    rpc->handoff_posted = true;
+    pthread_mutex_unlock(&rpc->handoff_mu);
+    if (post && !rpc_start_batch_locked(c, NULL, 0, &c->t_handoff)) {
+        /* (an empty batch cannot fail in practice) the next call to be
+         * handed off, or this one now, drains the list */
+        pthread_mutex_lock(&rpc->handoff_mu);
+        rpc->handoff_posted = false;
+        pthread_mutex_unlock(&rpc->handoff_mu);
+    }
+}
+
+/* On a worker: sends the final batch of every handed-off call, until the
+ * list stays empty. */
+static void rpc_drain_handoffs(fb_rpc *rpc)
+{
+    for (;;) {
+        pthread_mutex_lock(&rpc->handoff_mu);
+        fb_call *list = rpc->handoff_head;
+        rpc->handoff_head = rpc->handoff_tail = NULL;
+        if (!list)
+            rpc->handoff_posted = false;
+        pthread_mutex_unlock(&rpc->handoff_mu);
+        if (!list)
+            return;
+        while (list) {
+            fb_call *c = list;
+            list = c->handoff_next;
+            pthread_mutex_lock(&c->mu);
+            send_final_locked(c);
+            pthread_mutex_unlock(&c->mu);
+            fb_call_unref(c); /* the list's reference */
+        }
+    }
 }
 
 /* Records the status (a runtime abort overrides the handler's choice). */
@@ -360,11 +406,7 @@ void rpc_call_complete(struct rpc_tag *tag, bool ok)
     case TAG_RECV: on_recv(c, ok); break;
     case TAG_SEND: rpc_on_send_done(c, ok); break;
     case TAG_FINAL: break;
-    case TAG_HANDOFF:
-        pthread_mutex_lock(&c->mu);
-        send_final_locked(c);
-        pthread_mutex_unlock(&c->mu);
-        break;
+    case TAG_HANDOFF: rpc_drain_handoffs(c->rpc); break;
     default: break;
     }
     fb_call_unref(c); /* the batch's reference */

@@ -61,6 +61,12 @@ struct fb_rpc {
     atomic_bool stopping;
     struct rpc_tag shutdown_tag;
 
+    /* Final batches handed to the workers (see rpc_start_final_locked):
+     * calls waiting, and whether an empty batch is on its way to drain them. */
+    pthread_mutex_t handoff_mu;
+    fb_call *handoff_head, *handoff_tail;
+    bool handoff_posted;
+
     pthread_mutex_t mu;      /* guards the fields below */
     pthread_cond_t cv;       /* signalled on shutdown_done and when n_live hits 0 */
     bool shutdown_done;
@@ -87,7 +93,8 @@ struct fb_call {
     bool started;                  /* the call arrived and is in rpc->live */
     bool md_sent;                  /* SEND_INITIAL_METADATA has been started */
     bool ended;                    /* the handler (or runtime) chose the status */
-    bool final_started;            /* the status batch has been started */
+    bool final_started;            /* the status batch has been started (or handed off) */
+    fb_call *handoff_next;         /* in rpc->handoff_head's list */
     bool closed;                   /* RECV_CLOSE_ON_SERVER completed */
     bool cancelled;                /* ... with cancelled = 1 (client, deadline, shutdown) */
     bool cancel_notified;          /* on_cancel has been called */

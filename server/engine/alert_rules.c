@@ -2,7 +2,7 @@
  *
  * Design: pure functions of (feedback, rules, clock) so every rule and every
  * reason sentence is testable without a store. The watch list is matched on
- * Snowball stems (the same stemmers the text engine uses), word by word, so
+ * Snowball stems (alert_stems.c: the same stemmers the text engine uses), word by word, so
  * "refund" matches "refunded" and "food poisoning" matches "food poisoned";
  * a phrase must appear as consecutive words. Stop words are kept here (unlike
  * the text engine's terms) because phrases such as "cancel my account" and
@@ -19,7 +19,6 @@
  * "negative text" is compound <= -0.05 (the label threshold); "very" <= -0.6.
  */
 #include <ctype.h>
-#include <libstemmer.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,227 +30,6 @@
 #define KIND(k) FEEDBACK__V1__ALERT__KIND__##k
 #define SEV(s) FEEDBACK__V1__SEVERITY__##s
 #define BIT(k) (1u << (k))
-
-/* ---- stemmers ------------------------------------------------------------ */
-
-static const char *const stem_langs[][2] = {
-    {"en", "english"}, {"es", "spanish"}, {"fr", "french"},
-    {"de", "german"},  {"pt", "portuguese"},
-};
-#define N_STEM_LANGS (sizeof stem_langs / sizeof stem_langs[0])
-
-/* Words stemmed before, per language: a direct-mapped cache (a slot holds
- * one word and its stem; a colliding word replaces it). Stemming is a pure
- * function of (language, word), so the cache changes no result; it spares
- * the Snowball run that the same few hundred words (and the watch list's
- * words, once per feedback) would otherwise cost again and again. */
-#define STEM_CACHE_SLOTS 1024
-#define STEM_CACHE_BYTES 31
-typedef struct stem_slot {
-    uint32_t hash;
-    unsigned char wl, sl;   /* wl 0: empty */
-    char word[STEM_CACHE_BYTES], stem[STEM_CACHE_BYTES];
-} stem_slot;
-
-struct fb_stemmers {
-    pthread_mutex_t mu;
-    struct sb_stemmer *by_lang[N_STEM_LANGS];
-    stem_slot *cache[N_STEM_LANGS];
-};
-
-int fb_stemmers_open(fb_stemmers **out, fb_err *err)
-{
-    fb_stemmers *s = calloc(1, sizeof *s);
-    if (!s) return fb_err_set(err, FB_INTERNAL, "alerts: out of memory");
-    pthread_mutex_init(&s->mu, NULL);
-    *out = s;
-    return FB_OK;
-}
-
-void fb_stemmers_close(fb_stemmers *s)
-{
-    if (!s) return;
-    for (size_t i = 0; i < N_STEM_LANGS; i++) {
-        if (s->by_lang[i]) sb_stemmer_delete(s->by_lang[i]);
-        free(s->cache[i]);
-    }
-    pthread_mutex_destroy(&s->mu);
-    free(s);
-}
-
-/* The stemmer for lang and its cache (caller holds s->mu); NULL if none. */
-static struct sb_stemmer *stemmer_for(fb_stemmers *s, const char *lang, stem_slot **cache)
-{
-    *cache = NULL;
-    if (!lang || !*lang) lang = "en";
-    for (size_t i = 0; i < N_STEM_LANGS; i++) {
-        if (strncmp(lang, stem_langs[i][0], 2) != 0) continue;
-        if (!s->by_lang[i]) s->by_lang[i] = sb_stemmer_new(stem_langs[i][1], "UTF_8");
-        if (!s->cache[i]) s->cache[i] = calloc(STEM_CACHE_SLOTS, sizeof *s->cache[i]);
-        *cache = s->cache[i]; /* NULL when out of memory: no caching */
-        return s->by_lang[i];
-    }
-    return NULL;
-}
-
-static uint32_t word_hash(const char *w, size_t n)
-{
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)w[i]) * 16777619u;
-    return h;
-}
-
-/* The stem of word (w bytes), through the cache; *len gets its length. The
- * result stays valid until the next call (caller holds s->mu). */
-static const char *stem_word(struct sb_stemmer *stem, stem_slot *cache, const char *word, size_t w,
-                             size_t *len)
-{
-    uint32_t h = word_hash(word, w);
-    stem_slot *sl = cache && w <= STEM_CACHE_BYTES ? &cache[h & (STEM_CACHE_SLOTS - 1)] : NULL;
-    if (sl && sl->wl == w && sl->hash == h && memcmp(sl->word, word, w) == 0) {
-        *len = sl->sl;
-        return sl->stem;
-    }
-    const sb_symbol *r = sb_stemmer_stem(stem, (const sb_symbol *)word, (int)w);
-    if (!r) { *len = w; return word; }
-    size_t n = (size_t)sb_stemmer_length(stem);
-    if (sl && n <= STEM_CACHE_BYTES) {
-        sl->hash = h, sl->wl = (unsigned char)w, sl->sl = (unsigned char)n;
-        memcpy(sl->word, word, w);
-        memcpy(sl->stem, r, n);
-    }
-    *len = n;
-    return (const char *)r;
-}
-
-static bool is_word_byte(unsigned char c)
-{
-    return isalnum(c) || c >= 0x80;
-}
-
-void fb_stems_free(char **stems, size_t n)
-{
-    (void)n; /* one allocation: the pointers, then the strings */
-    free(stems);
-}
-
-/* The stems being collected: NUL-separated, on the stack until they
- * outgrow it (a comment or a watch-list phrase rarely does). */
-typedef struct stem_buf {
-    char *p;
-    size_t len, cap;
-    char local[512];
-} stem_buf;
-
-/* Appends n bytes and a NUL. */
-static bool buf_add(stem_buf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t nc = b->cap * 2;
-        while (b->len + n + 1 > nc) nc *= 2;
-        char *nb = b->p == b->local ? malloc(nc) : realloc(b->p, nc);
-        if (!nb) return false;
-        if (b->p == b->local) memcpy(nb, b->local, b->len);
-        b->p = nb, b->cap = nc;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->p[b->len + n] = 0;
-    b->len += n + 1;
-    return true;
-}
-
-/* Appends the stems of text to b (NUL-separated; caller holds s->mu);
- * *count gets how many. False when out of memory. */
-static bool stem_into(struct sb_stemmer *stem, stem_slot *cache, const char *text, stem_buf *b,
-                      size_t *count)
-{
-    char word[256];
-    bool ok = true;
-    *count = 0;
-    const unsigned char *p = (const unsigned char *)text;
-    while (*p && ok) {
-        while (*p && !is_word_byte(*p)) p++;
-        size_t w = 0;
-        /* a word: letters, digits, UTF-8, and apostrophes inside it */
-        while (*p && (is_word_byte(*p) || ((*p == '\'') && is_word_byte(p[1]) && w))) {
-            if (w < sizeof word - 1) word[w++] = (char)tolower(*p);
-            p++;
-        }
-        if (!w) continue;
-        word[w] = 0;
-        const char *res = word;
-        size_t rl = w;
-        if (stem) res = stem_word(stem, cache, word, w, &rl);
-        ok = buf_add(b, res, rl);
-        (*count)++;
-    }
-    return ok;
-}
-
-int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out, size_t *n)
-{
-    stem_buf b;
-    b.p = b.local, b.len = 0, b.cap = sizeof b.local;
-    size_t count;
-    pthread_mutex_lock(&s->mu);
-    stem_slot *cache;
-    struct sb_stemmer *stem = stemmer_for(s, lang, &cache);
-    bool ok = stem_into(stem, cache, text, &b, &count);
-    pthread_mutex_unlock(&s->mu);
-    char **v = ok ? malloc(count * sizeof *v + b.len + 1) : NULL;
-    if (v) {
-        char *str = (char *)(v + count);
-        if (b.len) memcpy(str, b.p, b.len);
-        for (size_t i = 0, off = 0; i < count; i++) {
-            v[i] = str + off;
-            off += strlen(str + off) + 1;
-        }
-    }
-    if (b.p != b.local) free(b.p);
-    if (!v) return FB_INTERNAL;
-    *out = v, *n = count;
-    return FB_OK;
-}
-
-/* True if the n_ph stems in ph (NUL-separated) occur consecutively in text_stems. */
-static bool seq_contains(char *const *text_stems, size_t n_text, const char *ph, size_t n_ph)
-{
-    for (size_t i = 0; n_ph && i + n_ph <= n_text; i++) {
-        const char *w = ph;
-        size_t j = 0;
-        while (j < n_ph && strcmp(text_stems[i + j], w) == 0) w += strlen(w) + 1, j++;
-        if (j == n_ph) return true;
-    }
-    return false;
-}
-
-/* found[i]: phrases[i] occurs in text_stems as consecutive stems (as
- * fb_stems_contain), for n phrases stemmed under one lock. A phrase that
- * cannot be stemmed (out of memory) is not found. */
-static void contains_each(fb_stemmers *s, char *const *text_stems, size_t n_text,
-                          const char *const *phrases, size_t n, const char *lang, bool *found)
-{
-    stem_buf b;
-    pthread_mutex_lock(&s->mu);
-    stem_slot *cache;
-    struct sb_stemmer *stem = stemmer_for(s, lang, &cache);
-    for (size_t i = 0; i < n; i++) {
-        size_t n_ph;
-        b.p = b.local, b.len = 0, b.cap = sizeof b.local;
-        found[i] = phrases[i] && stem_into(stem, cache, phrases[i], &b, &n_ph) &&
-                   seq_contains(text_stems, n_text, b.p, n_ph);
-        if (b.p != b.local) free(b.p);
-    }
-    pthread_mutex_unlock(&s->mu);
-}
-
-bool fb_stems_contain(fb_stemmers *s, char *const *text_stems, size_t n_text,
-                      const char *phrase, const char *lang)
-{
-    bool found;
-    contains_each(s, text_stems, n_text, &phrase, 1, lang, &found);
-    return found;
-}
 
 /* ---- rules in effect ----------------------------------------------------- */
 
@@ -408,7 +186,7 @@ static int match_keywords(const Feedback__V1__Feedback *fb, const char *text,
     bool found[CHUNK];
     for (size_t i0 = 0; i0 < rules->n_keywords && rc == FB_OK; i0 += CHUNK) {
         size_t m = rules->n_keywords - i0 < CHUNK ? rules->n_keywords - i0 : CHUNK;
-        contains_each(st, stems, n, rules->keywords + i0, m, lang, found);
+        fb_stems_contain_each(st, stems, n, rules->keywords + i0, m, lang, found);
         for (size_t i = 0; i < m && rc == FB_OK; i++) {
             const char *kw = rules->keywords[i0 + i];
             if (!kw || !*kw || !found[i]) continue;

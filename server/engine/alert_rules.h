@@ -50,6 +50,12 @@ void fb_stems_free(char **stems, size_t n);
  * consecutive stems. */
 bool fb_stems_contain(fb_stemmers *s, char *const *text_stems, size_t n_text,
                       const char *phrase, const char *lang);
+/* found[i] = fb_stems_contain(..., phrases[i], ...) for n phrases (a NULL
+ * phrase is never found); the list's stems are cached per language, so a
+ * watch list is stemmed once, not once per feedback. Out of memory: none
+ * found. */
+void fb_stems_contain_each(fb_stemmers *s, char *const *text_stems, size_t n_text,
+                           const char *const *phrases, size_t n, const char *lang, bool *found);
 
 /* The outcome of evaluating the rules on one feedback. */
 typedef struct fb_alert_eval {

@@ -170,7 +170,7 @@ int fb_pb_apply_path(ProtobufCMessage *dst, const ProtobufCMessage *src,
     int rc = fb_pb_check_path(dst->descriptor, path, err);
     if (rc) return rc;
     for (const char *p = path;;) {
-        const char *rest;
+        const char *rest = NULL;
         const ProtobufCFieldDescriptor *f = segment(dst->descriptor, p, &rest);
         ProtobufCMessage *ssub = src && is_submessage(f) ? *(ProtobufCMessage **)CMEMBER(src, f->offset) : NULL;
         ProtobufCMessage *dsub = defaults && is_submessage(f) ? *(ProtobufCMessage **)CMEMBER(defaults, f->offset) : NULL;

@@ -290,6 +290,44 @@ START_TEST(keywords_match_stems_and_phrases)
 }
 END_TEST
 
+START_TEST(stemmed_watch_lists_follow_list_and_language)
+{
+    /* the stemmed lists are cached: a changed list, a list in another
+     * language and more lists than cache slots must all still match right */
+    fb_stemmers *st;
+    fb_err err = {0};
+    ck_assert_int_eq(fb_stemmers_open(&st, &err), FB_OK);
+    char **stems;
+    size_t n;
+    ck_assert_int_eq(fb_stems_of(st, "They refunded my order, never again", "en", &stems, &n), FB_OK);
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < 20; k++) { /* 20 distinct lists > the cache's slots */
+            char extra[32];
+            snprintf(extra, sizeof extra, "word%d", k);
+            const char *list[] = {extra, k % 2 ? "refund" : "lawyer", "never again", NULL};
+            bool found[4];
+            fb_stems_contain_each(st, stems, n, list, 4, "en", found);
+            ck_assert(!found[0]);
+            ck_assert_int_eq(found[1], k % 2 == 1);
+            ck_assert(found[2]);
+            ck_assert(!found[3]);
+        }
+    }
+    /* the same list under a language without a stemmer is only
+     * lower-cased: "Refunds" stays "refunds", which the text lacks */
+    const char *list[] = {"Refunds"};
+    bool found[1];
+    fb_stems_contain_each(st, stems, n, list, 1, "xx", found);
+    ck_assert(!found[0]);
+    fb_stems_contain_each(st, stems, n, list, 1, "en", found);
+    ck_assert(found[0]);
+    fb_stems_contain_each(st, stems, n, list, 1, "xx", found);
+    ck_assert(!found[0]);
+    fb_stems_free(stems, n);
+    fb_stemmers_close(st);
+}
+END_TEST
+
 START_TEST(default_rules_without_settings)
 {
     F.use_settings = false;
@@ -755,6 +793,7 @@ static Suite *alerts_suite(void)
     tcase_add_test(tc, detractor_severity_by_score_and_text);
     tcase_add_test(tc, negative_text_low_rating_mismatch);
     tcase_add_test(tc, keywords_match_stems_and_phrases);
+    tcase_add_test(tc, stemmed_watch_lists_follow_list_and_language);
     tcase_add_test(tc, default_rules_without_settings);
     tcase_add_test(tc, repeat_feedback_joins_open_alert);
     tcase_add_test(tc, silences_hold_alerts);
