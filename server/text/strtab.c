@@ -34,7 +34,10 @@ static inline __attribute__((always_inline)) uint64_t tail_bytes(const char *s, 
 
 uint64_t fb_strtab_hash64(const char *s, size_t n)
 {
-    /* 8 bytes per step, then a final avalanche; words are short */
+    /* 8 bytes per step, then a final avalanche; words are short. The tail
+     * is the little-endian zero-padded value (on little-endian hosts, which
+     * fb_strtab_hash_short relies on), so both agree */
+    if (n < 8) return fb_strtab_hash_short(tail_bytes(s, n), n);
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
     while (n >= 8) {
         memcpy(&w, s, 8);

@@ -50,4 +50,17 @@ size_t fb_strtab_bytes(const fb_strtab *t);
 /* The table's hash function (64-bit; never 0). */
 uint64_t fb_strtab_hash64(const char *s, size_t n);
 
+/* The same for a key of n < 8 bytes given as one number v: its bytes in
+ * little-endian order, zero-padded (the tokenizer has a short word in a
+ * register already). Inline: it runs once per word of every text. */
+static inline uint64_t fb_strtab_hash_short(uint64_t v, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+    return h | 1;
+}
+
 #endif

@@ -230,9 +230,9 @@ static int is_lower_cased(uint32_t c)
            (c >= 0x430 && c <= 0x45F) || fb_utf8_is_upper(c - 1);
 }
 
-enum { A_OTHER = 0, A_LOWER, A_UPPER, A_DIGIT };
+enum { A_OTHER = 0, A_LOWER = 1, A_UPPER = 2, A_DIGIT = 4 };   /* bits */
 
-/* Class of each ASCII byte for the word loop (one load, no branch chain). */
+/* Class of each ASCII byte for the word loops (one load, no branch chain). */
 static const unsigned char ascii_class[256] = {     /* bytes >= 0x80: A_OTHER */
     ['0'] = A_DIGIT, ['1'] = A_DIGIT, ['2'] = A_DIGIT, ['3'] = A_DIGIT, ['4'] = A_DIGIT,
     ['5'] = A_DIGIT, ['6'] = A_DIGIT, ['7'] = A_DIGIT, ['8'] = A_DIGIT, ['9'] = A_DIGIT,
@@ -252,28 +252,7 @@ static const unsigned char ascii_class[256] = {     /* bytes >= 0x80: A_OTHER */
 
 static int ascii_word_byte(unsigned char b)
 {
-    return (b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z');
-}
-
-/* How many of the 8 bytes at s, from the first, are 'a'..'z': one
- * word-wide test instead of a table lookup per letter. High bits are
- * cleared before adding, so no byte carries into the next; then adding
- * 0x1F sets a byte's high bit iff it is >= 'a', adding 0x05 iff > 'z'.
- * Non-ASCII bytes count as stops. */
-static size_t lower_run8(const unsigned char *s)
-{
-    const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
-    uint64_t x;
-    memcpy(&x, s, 8);
-    uint64_t lo7 = x & ~hi;
-    uint64_t lower = ((lo7 + 0x1F * ones) & ~(lo7 + 0x05 * ones)) & ~x & hi;
-    uint64_t stop = ~lower & hi;
-    if (!stop) return 8;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(stop) / 8;
-#else
-    return (size_t)__builtin_clzll(stop) / 8;
-#endif
+    return ascii_class[b] != A_OTHER;
 }
 
 static int letter_at(const scan *sc, size_t j)
@@ -292,7 +271,79 @@ static int is_xd(const scan *sc)
            (left == 2 || !ascii_word_byte((unsigned char)s[2]));
 }
 
-/* One pass: a word continues over letters, digits, marks and inner
+static void word_flags(fb_token *k, unsigned upper, unsigned lower, int hashtag)
+{
+    if (upper + lower > 0) k->flags |= FB_TOKF_HAS_CASED;
+    if (upper >= 2 && lower == 0) k->flags |= FB_TOKF_CAPS;
+    if (hashtag) k->flags |= FB_TOKF_HASHTAG;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* High bit of each byte of lo7 (7-bit bytes) that is >= c: no byte carries
+ * into the next, as lo7 + 0x80 - c <= 0xFF. */
+#define BYTES_GE(lo7, c) (((lo7) + (0x80 - (c)) * ONES) & HIGH)
+
+/* The common word, plain ASCII letters and digits ended by an ASCII byte
+ * that is no apostrophe: folded 8 bytes at a time (SWAR: one class test
+ * of 8 bytes in a few word operations). Anything else (an accent, an inner
+ * apostrophe) may continue the word, so it is left to emit_word, which
+ * starts over: 0 then, 1 once emitted, -1 if memory ran out.
+ * sc->s[sc->i] is an ASCII letter. */
+static int ascii_word(scan *sc)
+{
+    const unsigned char *s = (const unsigned char *)sc->s;
+    char *out = sc->t->norm + sc->t->norm_len;     /* room reserved by fb_tokenize */
+    size_t start = sc->i, i = start, len = sc->len;
+    unsigned upper = 0, lower = 0;                 /* upper: counted up to 2 per block */
+    uint64_t first = 0;                            /* the first block, folded */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (size_t r = 8; r == 8 && i + 8 <= len; i += r) {
+        uint64_t x, lo7;
+        memcpy(&x, s + i, 8);
+        lo7 = x & ~HIGH;
+        uint64_t ascii = ~x & HIGH;
+        uint64_t up = BYTES_GE(lo7, 'A') & ~BYTES_GE(lo7, 'Z' + 1) & ascii;
+        uint64_t lw = BYTES_GE(lo7, 'a') & ~BYTES_GE(lo7, 'z' + 1) & ascii;
+        uint64_t dg = BYTES_GE(lo7, '0') & ~BYTES_GE(lo7, '9' + 1) & ascii;
+        uint64_t stop = ~(up | lw | dg) & HIGH;
+        r = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
+        uint64_t keep = r == 8 ? ~0ull : (1ull << (8 * r)) - 1;
+        up &= keep;
+        uint64_t f = (x | up >> 2) & keep;         /* 0x80 >> 2 = 'a' - 'A' */
+        memcpy(out + (i - start), &f, 8);          /* bytes past r are overwritten later */
+        if (i == start) first = f;
+        upper += (up != 0) + ((up & (up - 1)) != 0);
+        lower |= (lw & keep) != 0;
+        if (r < 8) { i += r; goto done; }
+    }
+#endif
+    for (; i < len; i++) {                         /* the last bytes of the text */
+        unsigned char b = s[i], c = ascii_class[b];
+        if (!c) break;
+        upper += c == A_UPPER;
+        lower |= c == A_LOWER;
+        out[i - start] = (char)(c == A_UPPER ? b + 32 : b);
+    }
+    first = 0;
+done:
+    if (i < len && (s[i] >= 0x80 || s[i] == '\'')) return 0;
+    fb_token *k = push(sc, FB_TOK_WORD, start, sc->cpi, 0);
+    if (!k) return -1;
+    size_t o = i - start;
+    sc->i = i;
+    sc->cpi += (uint32_t)o;
+    sc->last_cp = (unsigned char)out[o - 1];
+    word_flags(k, upper, lower, 0);
+    /* hashed once, probed in several tables; a word of < 8 bytes is still
+     * in a register (first is its zero-padded little-endian value) */
+    k->hash = first && o < 8 ? fb_strtab_hash_short(first, o) : fb_strtab_hash64(out, o);
+    finish(sc, k, o);
+    return 1;
+}
+
+/* The general word: it continues over letters, digits, marks and inner
  * apostrophes, and is folded into the norm buffer as it is scanned
  * (fb_tokenize reserved room for every normal form up front). */
 static int emit_word(scan *sc, int hashtag)
@@ -305,22 +356,12 @@ static int emit_word(scan *sc, int hashtag)
     size_t i = sc->i, len = sc->len, o = 0;
     unsigned upper = 0, lower = 0;
     uint32_t cps = 0, prev = 0;
-    for (;;) {
-        size_t run = i;                                   /* fastest path: a-z runs */
-        size_t r;
-        do {            /* 8 bytes at a time while they last (see lower_run8) */
-            if (i + 8 > len) { r = 0; break; }
-            memcpy(out + o, s + i, 8);      /* bytes past the run are overwritten later */
-            r = lower_run8(s + i);
-            i += r; o += r;
-        } while (r == 8);
-        if (!r) while (i < len && ascii_class[s[i]] == A_LOWER) out[o++] = (char)s[i++];
-        if (i > run) { lower += (unsigned)(i - run); cps += (uint32_t)(i - run); prev = s[i - 1]; }
-        if (i >= len) break;
+    while (i < len) {
         unsigned char b = s[i];
-        if (b < 0x80) {                                   /* other ASCII */
+        if (b < 0x80) {
             unsigned char cls = ascii_class[b];
             if (cls == A_UPPER) { upper++; b += 32; }
+            else if (cls == A_LOWER) lower++;
             else if (cls != A_DIGIT &&
                      !(b == '\'' && fb_utf8_is_letter(prev) && letter_at(sc, i + 1)))
                 break;
@@ -344,10 +385,8 @@ static int emit_word(scan *sc, int hashtag)
     sc->i = i;
     sc->cpi += cps;
     sc->last_cp = prev;
-    if (upper + lower > 0) k->flags |= FB_TOKF_HAS_CASED;
-    if (upper >= 2 && lower == 0) k->flags |= FB_TOKF_CAPS;
-    if (hashtag) k->flags |= FB_TOKF_HASHTAG;
-    k->hash = fb_strtab_hash64(out, o);     /* hashed once, probed in several tables */
+    word_flags(k, upper, lower, hashtag);
+    k->hash = fb_strtab_hash64(out, o);
     finish(sc, k, o);
     return 0;
 }
@@ -490,12 +529,21 @@ static int may_start_emoticon(const scan *sc, uint32_t c)
     }
 }
 
-/* ASCII letters that start neither a URL nor an emoticon: the common case. */
+/* ASCII letters that start neither a URL nor an emoticon: the common case.
+ * One look at the next byte rules out "http", "www." and "XD" for most
+ * words; the rest go the general way (step). */
 static int plain_ascii_letter(const scan *sc, unsigned char b)
 {
     if (!((b | 32) >= 'a' && (b | 32) <= 'z')) return 0;
-    if (b == 'h' || b == 'w' || b == 'x' || b == 'X') return 0;
-    return !((b == 'T' || b == 'O' || b == 'o') && may_start_emoticon(sc, b));
+    const char *s = sc->s + sc->i;
+    int more = sc->len - sc->i >= 2;
+    switch (b) {
+    case 'h': return !more || (s[1] | 32) != 't';
+    case 'w': return !more || (s[1] | 32) != 'w';
+    case 'x': case 'X': return !more || (s[1] != 'D' && s[1] != 'P');
+    case 'T': case 'O': case 'o': return !may_start_emoticon(sc, b);
+    default: return 1;
+    }
 }
 
 static int step(scan *sc)
@@ -543,9 +591,15 @@ int fb_tokenize(const char *text, size_t len, fb_tokens *t)
         grow((void **)&t->norm, &t->norm_cap, &t->own_norm, 2 * len + 16, 1))
         return -1;
     while (sc.i < sc.len && !sc.err) {
-        if (text[sc.i] == ' ') {            /* the most common byte: no dispatch */
+        unsigned char b = (unsigned char)text[sc.i];
+        if (b == ' ') {                     /* the most common byte: no dispatch */
             sc.i++; sc.cpi++; sc.last_cp = ' ';
             continue;
+        }
+        if (plain_ascii_letter(&sc, b)) {   /* the next most common: an ASCII word */
+            int r = ascii_word(&sc);
+            if (r < 0) sc.err = 1;
+            if (r) continue;
         }
         if (step(&sc)) sc.err = 1;
     }
