@@ -185,6 +185,17 @@ fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx) { return lx->stemmer; }
 
 #define TAG_SURFACE 0x400000u      /* word tag: a surface entry id, not a stem id */
 
+/* A cached word tag (see word_tag) to a stem id and surface entry. */
+static inline uint32_t tag_to_id(const fb_lexicon *lx, uint32_t tag, const fb_lexent **surf)
+{
+    if (tag == FB_LEX_NONE) return FB_LEX_NONE;
+    if (tag & TAG_SURFACE) {
+        *surf = &lx->surf[tag & ~TAG_SURFACE];
+        return (*surf)->stem;
+    }
+    return tag;
+}
+
 /* What a word resolves to, as a tag for the stemmer's word cache: its
  * surface entry (TAG_SURFACE | id), else its stem's id, else FB_LEX_NONE. */
 static uint32_t word_tag(const char *w, size_t n, void *ctx)
@@ -216,11 +227,37 @@ uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uin
         if (id >= 0) { *surf = &lx->surf[id]; return lx->surf[id].stem; }
         return tag == FB_LEX_NONE - 1 ? FB_LEX_NONE : tag;
     }
-    if (tag & TAG_SURFACE) {
-        *surf = &lx->surf[tag & ~TAG_SURFACE];
-        return (*surf)->stem;
+    return tag_to_id(lx, tag, surf);
+}
+
+void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
+                               const fb_lexent **surf)
+{
+    const _Atomic uint64_t *tags = fb_stem_tags(lx->stemmer);
+    /* The tag table (1 MiB) misses the cache for the rarer words: ask for
+     * every word's slot first, so the misses overlap instead of queueing */
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].kind == FB_TOK_WORD) fb_stem_tag_prefetch(tags, t->v[i].hash);
+    for (size_t i = 0; i < t->n; i++) {
+        const fb_token *k = &t->v[i];
+        const char *txt = fb_token_text(t, k);
+        uint32_t tag;
+        ids[i] = FB_LEX_NONE;
+        surf[i] = NULL;
+        if (k->kind == FB_TOK_WORD) {
+            /* the hit path of fb_lexicon_resolve_h, inline (long words are
+             * never cached: they take the call) */
+            if (k->norm_len <= FB_STEM_MAX_WORD && fb_stem_tag_probe(tags, k->hash, &tag))
+                ids[i] = tag_to_id(lx, tag, &surf[i]);
+            else
+                ids[i] = fb_lexicon_resolve_h(lx, txt, k->norm_len, k->hash, &surf[i]);
+        } else if (k->kind == FB_TOK_NUMBER) {
+            ids[i] = fb_lexicon_number_id(lx, txt, k->norm_len);
+            surf[i] = fb_lexicon_surface(lx, txt, k->norm_len);    /* "10/10" */
+        } else if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
+            surf[i] = fb_lexicon_surface(lx, txt, k->norm_len);
+        }
     }
-    return tag;
 }
 
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n)

@@ -21,6 +21,7 @@
 
 #include "error.h"
 #include "stem.h"
+#include "tokenize.h"
 
 /* Token ids for phrase matching (see fb_lexicon_token_id): a stem id, or
  * FB_LEX_NUMBIT | stem id for a number whose digits are a known stem, or
@@ -80,6 +81,15 @@ uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
 /* The same with h = fb_strtab_hash64(w, n) already computed. */
 uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
                               const fb_lexent **surf);
+
+/* Resolves every token of t at once (what the scorer does first): for a
+ * word, ids[i] and surf[i] as fb_lexicon_resolve gives them; for a number,
+ * ids[i] = fb_lexicon_number_id and surf[i] its surface entry ("10/10");
+ * for an emoji or emoticon, surf[i] its surface entry and ids[i] =
+ * FB_LEX_NONE; for punctuation FB_LEX_NONE and NULL. Words seen before
+ * cost one cache load each (no call, no stemming). */
+void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
+                               const fb_lexent **surf);
 
 /* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);

@@ -116,21 +116,13 @@ static void word_aspect(walk *w, size_t i)
 static void resolve(walk *w)
 {
     const fb_tokens *t = w->t;
+    fb_lexicon_resolve_tokens(w->lx, t, w->s->ids, w->s->surf);
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
-        const char *txt = fb_token_text(t, k);
-        w->s->surf[i] = NULL;
-        w->s->ids[i] = FB_LEX_NONE;
         w->s->aspect[i] = 0;
         if (k->kind == FB_TOK_WORD) {
-            w->s->ids[i] = fb_lexicon_resolve_h(w->lx, txt, k->norm_len, k->hash, &w->s->surf[i]);
             if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
             word_aspect(w, i);
-        } else if (k->kind == FB_TOK_NUMBER) {
-            w->s->ids[i] = fb_lexicon_number_id(w->lx, txt, k->norm_len);
-            w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);   /* "10/10" */
-        } else if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
-            w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);
         }
     }
 }
@@ -339,6 +331,18 @@ static uint32_t step(walk *w, size_t i)
     return span;
 }
 
+/* A word the rules pass over, as most are: no entry that acts (valence,
+ * booster, negator, contrast) and no phrase can start at it. step would
+ * only note it as content for an unmet expectation. */
+static inline int plain_word(const walk *w, size_t i)
+{
+    const fb_lexent *e = w->s->surf[i];
+    if (e && (e->flags & (FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST)))
+        return 0;
+    uint32_t id = w->s->ids[i];      /* a word's id: a stem id or FB_LEX_NONE */
+    return id == FB_LEX_NONE || !(w->bits[id] & (FB_STEMBIT_HEAD | FB_STEMBIT_VALENCE));
+}
+
 static void walk_tokens(walk *w)
 {
     const fb_tokens *t = w->t;
@@ -349,6 +353,13 @@ static void walk_tokens(walk *w)
         if (clause != w->clause) new_clause(w, clause, (uint32_t)i);
         if (k->sent != w->sent && k->kind != FB_TOK_PUNCT) { w->sent = k->sent; w->sent_first = (uint32_t)i; }
         if (k->kind == FB_TOK_PUNCT) { mark(w, i, 1); i++; continue; }
+        if (k->kind == FB_TOK_WORD && plain_word(w, i)) {       /* step's outcome, cheaply */
+            const fb_lexent *e = w->s->surf[i];
+            if (!(e && (e->flags & FB_LEXF_STOPWORD))) w->neg_content = 1;
+            w->s->clause[i] = w->clause;
+            i++;
+            continue;
+        }
         uint32_t span = step(w, i);
         mark(w, i, span);
         i += span;
