@@ -94,13 +94,8 @@ static int phrase_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : (x->key > y->key);
 }
 
-static uint64_t bigram_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32 | b) + 1; }
-
-static size_t bigram_slot(uint64_t key, size_t mask)
-{
-    key *= 0x9E3779B97F4A7C15ull;
-    return (size_t)(key >> 32) & mask;
-}
+#define bigram_key fb_lexicon_bigram_key
+#define bigram_slot fb_lexicon_bigram_slot
 
 /* Indexes runs of phrases sharing their first two words. -1 on OOM. */
 static int index_bigrams(fb_lexicon *lx)
@@ -129,7 +124,7 @@ static int index_bigrams(fb_lexicon *lx)
         while (j < lx->n_phrases && lx->phrases[j].head == p->head &&
                lx->phrases[j].second == p->second) j++;
         uint64_t key = bigram_key(p->head, p->second);
-        size_t f = bigram_slot(key, (size_t)65535);
+        size_t f = bigram_slot(key, FB_LEX_BG_FILTER_BITS - 1);
         lx->bg_filter[f >> 6] |= 1ull << (f & 63);
         size_t s = bigram_slot(key, lx->bg_mask);
         while (lx->bg[s].key) s = (s + 1) & lx->bg_mask;
@@ -283,6 +278,8 @@ const char *fb_lexicon_stem_key(const fb_lexicon *lx, uint32_t id, size_t *n)
 
 const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx) { return lx->bits; }
 
+const uint64_t *fb_lexicon_bigram_filter(const fb_lexicon *lx) { return lx->bg_filter; }
+
 int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v)
 {
     if (surf && (surf->flags & FB_LEXF_VALENCE)) { *v = surf->valence; return 1; }
@@ -336,9 +333,8 @@ static int phrase_matches(const fb_lexicon *lx, const fb_phrase *p, const uint32
 static const fb_phrase *longest_in(const fb_lexicon *lx, uint32_t a, uint32_t b,
                                    const uint32_t *ids, size_t n, size_t i, int mask)
 {
+    if (!fb_lexicon_bigram_maybe(lx->bg_filter, a, b)) return NULL;
     uint64_t key = bigram_key(a, b);
-    size_t f = bigram_slot(key, (size_t)65535);
-    if (!(lx->bg_filter[f >> 6] >> (f & 63) & 1)) return NULL;
     for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg[s].key; s = (s + 1) & lx->bg_mask) {
         if (lx->bg[s].key != key) continue;
         for (uint32_t k = 0; k < lx->bg[s].count; k++) {

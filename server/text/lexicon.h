@@ -132,6 +132,31 @@ size_t fb_lexicon_stem_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t
  * (ids: one token id per token, see above), or NULL. */
 const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
                                       size_t n, size_t i, int mask);
+/* A one-bit-per-hashed-bigram filter over the phrases' first two words:
+ * fb_lexicon_bigram_maybe(f, a, b) == 0 means no phrase starts with the
+ * stem ids a, b (so fb_lexicon_phrase_at would find none there). Inline:
+ * the scorer asks at most words that may start a phrase, and most get a
+ * cheap no. Also used by lexicon.c to build and probe its bigram index. */
+#define FB_LEX_BG_FILTER_BITS 65536
+const uint64_t *fb_lexicon_bigram_filter(const fb_lexicon *lx);
+
+static inline uint64_t fb_lexicon_bigram_key(uint32_t a, uint32_t b)
+{
+    return ((uint64_t)a << 32 | b) + 1;
+}
+
+static inline size_t fb_lexicon_bigram_slot(uint64_t key, size_t mask)
+{
+    key *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(key >> 32) & mask;
+}
+
+static inline int fb_lexicon_bigram_maybe(const uint64_t *filter, uint32_t a, uint32_t b)
+{
+    size_t f = fb_lexicon_bigram_slot(fb_lexicon_bigram_key(a, b), FB_LEX_BG_FILTER_BITS - 1);
+    return (int)(filter[f >> 6] >> (f & 63) & 1);
+}
+
 /* The phrase as written in its file (folded), for explanations. */
 const char *fb_lexicon_phrase_text(const fb_lexicon *lx, const fb_phrase *p);
 

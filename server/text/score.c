@@ -53,6 +53,7 @@ typedef struct walk {
     const fb_tokens *t;
     fb_scored *s;
     const uint8_t *bits;            /* fb_lexicon_stem_bits */
+    const uint64_t *bg_filter;      /* fb_lexicon_bigram_filter */
     int caps_diff;                  /* text mixes case: ALL-CAPS words stand out */
     uint32_t clause, extra, clause_start;
     uint32_t sent, sent_first;
@@ -286,7 +287,10 @@ static uint32_t step(walk *w, size_t i)
      * test fb_lexicon_phrase_at starts with; numbers go through it). */
     uint32_t nx = i + 1 < w->t->n ? w->s->ids[i + 1] : FB_LEX_NONE;
     int may_pair = nx != FB_LEX_NONE && (nx >= FB_LEX_NUMBIT || (w->bits[nx] & FB_STEMBIT_SECOND));
-    if (may_pair && id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
+    int may_start = may_pair && id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD));
+    if (may_start && id < FB_LEX_NUMBIT && nx < FB_LEX_NUMBIT)      /* two words: the filter first */
+        may_start = fb_lexicon_bigram_maybe(w->bg_filter, id, nx);
+    if (may_start)
         p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
                                  FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
     const fb_lexent *e = p ? &p->ent : w->s->surf[i];
@@ -456,7 +460,8 @@ int fb_score_tokens(const fb_lexicon *lx, const fb_emojilex *el, const fb_tokens
                     fb_scored *s)
 {
     if (setup(s, t->n)) return -1;
-    walk w = { .lx = lx, .el = el, .t = t, .s = s, .bits = fb_lexicon_stem_bits(lx) };
+    walk w = { .lx = lx, .el = el, .t = t, .s = s, .bits = fb_lexicon_stem_bits(lx),
+               .bg_filter = fb_lexicon_bigram_filter(lx) };
     resolve(&w);
     walk_tokens(&w);
     apply_contrast(t, s);
