@@ -278,56 +278,44 @@ static void word_flags(fb_token *k, unsigned upper, unsigned lower, int hashtag)
     if (hashtag) k->flags |= FB_TOKF_HASHTAG;
 }
 
-#define ONES 0x0101010101010101ull
-#define HIGH 0x8080808080808080ull
-
-/* High bit of each byte of lo7 (7-bit bytes) that is >= c: no byte carries
- * into the next, as lo7 + 0x80 - c <= 0xFF. */
-#define BYTES_GE(lo7, c) (((lo7) + (0x80 - (c)) * ONES) & HIGH)
+/* Each ASCII letter and digit folded to lower case, 0 for other bytes. */
+static const unsigned char ascii_fold[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5',
+    ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+    ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+    ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+};
 
 /* The common word, plain ASCII letters and digits ended by an ASCII byte
- * that is no apostrophe: folded 8 bytes at a time (SWAR: one class test
- * of 8 bytes in a few word operations). Anything else (an accent, an inner
- * apostrophe) may continue the word, so it is left to emit_word, which
- * starts over: 0 then, 1 once emitted, -1 if memory ran out.
+ * that is no apostrophe, folded as it is copied. A word that starts in
+ * lower case cannot be ALL-CAPS, so its loop counts nothing (most words);
+ * others count their cases for the flags. Anything else (an accent, an
+ * inner apostrophe) may continue the word, so it is left to emit_word,
+ * which starts over: 0 then, 1 once emitted, -1 if memory ran out.
  * sc->s[sc->i] is an ASCII letter. */
 static int ascii_word(scan *sc)
 {
     const unsigned char *s = (const unsigned char *)sc->s;
     char *out = sc->t->norm + sc->t->norm_len;     /* room reserved by fb_tokenize */
     size_t start = sc->i, i = start, len = sc->len;
-    unsigned upper = 0, lower = 0;                 /* upper: counted up to 2 per block */
-    uint64_t first = 0;                            /* the first block, folded */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (size_t r = 8; r == 8 && i + 8 <= len; i += r) {
-        uint64_t x, lo7;
-        memcpy(&x, s + i, 8);
-        lo7 = x & ~HIGH;
-        uint64_t ascii = ~x & HIGH;
-        uint64_t up = BYTES_GE(lo7, 'A') & ~BYTES_GE(lo7, 'Z' + 1) & ascii;
-        uint64_t lw = BYTES_GE(lo7, 'a') & ~BYTES_GE(lo7, 'z' + 1) & ascii;
-        uint64_t dg = BYTES_GE(lo7, '0') & ~BYTES_GE(lo7, '9' + 1) & ascii;
-        uint64_t stop = ~(up | lw | dg) & HIGH;
-        r = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
-        uint64_t keep = r == 8 ? ~0ull : (1ull << (8 * r)) - 1;
-        up &= keep;
-        uint64_t f = (x | up >> 2) & keep;         /* 0x80 >> 2 = 'a' - 'A' */
-        memcpy(out + (i - start), &f, 8);          /* bytes past r are overwritten later */
-        if (i == start) first = f;
-        upper += (up != 0) + ((up & (up - 1)) != 0);
-        lower |= (lw & keep) != 0;
-        if (r < 8) { i += r; goto done; }
+    unsigned upper = 0, lower = 1;
+    if (ascii_class[s[i]] == A_LOWER) {
+        for (unsigned char c; i < len && (c = ascii_fold[s[i]]) != 0; i++) out[i - start] = (char)c;
+    } else {
+        for (lower = 0; i < len; i++) {
+            unsigned char b = s[i], c = ascii_class[b];
+            if (!c) break;
+            upper += c == A_UPPER;
+            lower |= c == A_LOWER;
+            out[i - start] = (char)ascii_fold[b];
+        }
     }
-#endif
-    for (; i < len; i++) {                         /* the last bytes of the text */
-        unsigned char b = s[i], c = ascii_class[b];
-        if (!c) break;
-        upper += c == A_UPPER;
-        lower |= c == A_LOWER;
-        out[i - start] = (char)(c == A_UPPER ? b + 32 : b);
-    }
-    first = 0;
-done:
     if (i < len && (s[i] >= 0x80 || s[i] == '\'')) return 0;
     fb_token *k = push(sc, FB_TOK_WORD, start, sc->cpi, 0);
     if (!k) return -1;
@@ -336,9 +324,17 @@ done:
     sc->cpi += (uint32_t)o;
     sc->last_cp = (unsigned char)out[o - 1];
     word_flags(k, upper, lower, 0);
-    /* hashed once, probed in several tables; a word of < 8 bytes is still
-     * in a register (first is its zero-padded little-endian value) */
-    k->hash = first && o < 8 ? fb_strtab_hash_short(first, o) : fb_strtab_hash64(out, o);
+    /* hashed once, probed in several tables. A word of < 8 bytes is hashed
+     * from one load of its folded bytes, the rest masked off (the norm
+     * buffer has room: fb_tokenize reserved twice the text, plus 16) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (o < 8) {
+        uint64_t v;
+        memcpy(&v, out, 8);
+        k->hash = fb_strtab_hash_short(v & ((1ull << (8 * o)) - 1), o);
+    } else
+#endif
+        k->hash = fb_strtab_hash64(out, o);
     finish(sc, k, o);
     return 1;
 }
@@ -532,9 +528,14 @@ static int may_start_emoticon(const scan *sc, uint32_t c)
 /* ASCII letters that start neither a URL nor an emoticon: the common case.
  * One look at the next byte rules out "http", "www." and "XD" for most
  * words; the rest go the general way (step). */
-static int plain_ascii_letter(const scan *sc, unsigned char b)
+#define LETTER_BIT(c) (1ull << ((c) - 0x40))
+#define CHECKED_LETTERS (LETTER_BIT('h') | LETTER_BIT('w') | LETTER_BIT('x') | LETTER_BIT('X') | \
+                         LETTER_BIT('T') | LETTER_BIT('O') | LETTER_BIT('o'))
+
+static inline int plain_ascii_letter(const scan *sc, unsigned char b)
 {
-    if (!((b | 32) >= 'a' && (b | 32) <= 'z')) return 0;
+    if (!(ascii_class[b] & (A_LOWER | A_UPPER))) return 0;
+    if (!(CHECKED_LETTERS >> (b - 0x40) & 1)) return 1;     /* letters are 0x41..0x7A */
     const char *s = sc->s + sc->i;
     int more = sc->len - sc->i >= 2;
     switch (b) {
