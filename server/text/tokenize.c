@@ -278,6 +278,13 @@ static void word_flags(fb_token *k, unsigned upper, unsigned lower, int hashtag)
     if (hashtag) k->flags |= FB_TOKF_HASHTAG;
 }
 
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* High bit of each byte of lo7 (7-bit bytes) that is >= c: no byte carries
+ * into the next, as lo7 + 0x80 - c <= 0xFF. */
+#define BYTES_GE(lo7, c) (((lo7) + (0x80 - (c)) * ONES) & HIGH)
+
 /* Each ASCII letter and digit folded to lower case, 0 for other bytes. */
 static const unsigned char ascii_fold[256] = {
     ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5',
@@ -293,9 +300,7 @@ static const unsigned char ascii_fold[256] = {
 };
 
 /* The common word, plain ASCII letters and digits ended by an ASCII byte
- * that is no apostrophe, folded as it is copied. A word that starts in
- * lower case cannot be ALL-CAPS, so its loop counts nothing (most words);
- * others count their cases for the flags. Anything else (an accent, an
+ * that is no apostrophe, folded as it is copied. Anything else (an accent, an
  * inner apostrophe) may continue the word, so it is left to emit_word,
  * which starts over: 0 then, 1 once emitted, -1 if memory ran out.
  * sc->s[sc->i] is an ASCII letter. */
@@ -304,17 +309,33 @@ static int ascii_word(scan *sc)
     const unsigned char *s = (const unsigned char *)sc->s;
     char *out = sc->t->norm + sc->t->norm_len;     /* room reserved by fb_tokenize */
     size_t start = sc->i, i = start, len = sc->len;
-    unsigned upper = 0, lower = 1;
-    if (ascii_class[s[i]] == A_LOWER) {
-        for (unsigned char c; i < len && (c = ascii_fold[s[i]]) != 0; i++) out[i - start] = (char)c;
-    } else {
-        for (lower = 0; i < len; i++) {
-            unsigned char b = s[i], c = ascii_class[b];
-            if (!c) break;
-            upper += c == A_UPPER;
-            lower |= c == A_LOWER;
-            out[i - start] = (char)ascii_fold[b];
-        }
+    unsigned upper = 0, lower = 0;                 /* upper: counted up to 2 per block */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* 8 bytes at a time (SWAR): most words fit one block, so the loop's
+     * exit is predictable where a byte loop's is not */
+    for (size_t r = 8; r == 8 && i + 8 <= len; i += r) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t lo7 = x & ~HIGH, ascii = ~x & HIGH;
+        uint64_t up = BYTES_GE(lo7, 'A') & ~BYTES_GE(lo7, 'Z' + 1) & ascii;
+        uint64_t lw = BYTES_GE(lo7, 'a') & ~BYTES_GE(lo7, 'z' + 1) & ascii;
+        uint64_t dg = BYTES_GE(lo7, '0') & ~BYTES_GE(lo7, '9' + 1) & ascii;
+        uint64_t stop = ~(up | lw | dg) & HIGH;
+        r = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
+        uint64_t keep = r == 8 ? ~0ull : (1ull << (8 * r)) - 1;
+        up &= keep;
+        uint64_t f = (x | up >> 2) & keep;         /* 0x80 >> 2 = 'a' - 'A' */
+        memcpy(out + (i - start), &f, 8);          /* bytes past r are overwritten later */
+        upper += (up != 0) + ((up & (up - 1)) != 0);
+        lower |= (lw & keep) != 0;
+    }
+#endif
+    for (; i < len; i++) {                         /* the last bytes of the text */
+        unsigned char b = s[i], c = ascii_class[b];
+        if (!c) break;
+        upper += c == A_UPPER;
+        lower |= c == A_LOWER;
+        out[i - start] = (char)ascii_fold[b];
     }
     if (i < len && (s[i] >= 0x80 || s[i] == '\'')) return 0;
     fb_token *k = push(sc, FB_TOK_WORD, start, sc->cpi, 0);
