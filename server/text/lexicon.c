@@ -225,33 +225,39 @@ uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uin
     return tag_to_id(lx, tag, surf);
 }
 
+const fb_lexent fb_lexent_none = { .aspect = -1, .stem = FB_LEX_NONE };
+
 void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
-                               const fb_lexent **surf)
+                               const fb_lexent **surf, uint16_t *info)
 {
     const _Atomic uint64_t *tags = fb_stem_tags(lx->stemmer);
+    uint32_t none = (uint32_t)lx->stem_tab.count;      /* bits[none] is 0 */
     /* The tag table (1 MiB) misses the cache for the rarer words: ask for
-     * every word's slot first, so the misses overlap instead of queueing */
-    for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].kind == FB_TOK_WORD) fb_stem_tag_prefetch(tags, t->v[i].hash);
+     * every token's slot first (non-words have hash 0: a harmless load), so
+     * the misses overlap instead of queueing */
+    for (size_t i = 0; i < t->n; i++) fb_stem_tag_prefetch(tags, t->v[i].hash);
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
         const char *txt = fb_token_text(t, k);
-        uint32_t tag;
-        ids[i] = FB_LEX_NONE;
-        surf[i] = NULL;
+        const fb_lexent *e = NULL;
+        uint32_t tag, id = FB_LEX_NONE;
         if (k->kind == FB_TOK_WORD) {
             /* the hit path of fb_lexicon_resolve_h, inline (long words are
              * never cached: they take the call) */
             if (k->norm_len <= FB_STEM_MAX_WORD && fb_stem_tag_probe(tags, k->hash, &tag))
-                ids[i] = tag_to_id(lx, tag, &surf[i]);
+                id = tag_to_id(lx, tag, &e);
             else
-                ids[i] = fb_lexicon_resolve_h(lx, txt, k->norm_len, k->hash, &surf[i]);
-        } else if (k->kind == FB_TOK_NUMBER) {
-            ids[i] = fb_lexicon_number_id(lx, txt, k->norm_len);
-            surf[i] = fb_lexicon_surface(lx, txt, k->norm_len);    /* "10/10" */
-        } else if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
-            surf[i] = fb_lexicon_surface(lx, txt, k->norm_len);
+                id = fb_lexicon_resolve_h(lx, txt, k->norm_len, k->hash, &e);
+            if (!e) e = &fb_lexent_none;
+            info[i] = (uint16_t)(e->flags | lx->bits[id < none ? id : none] << 8);
+        } else {
+            if (k->kind == FB_TOK_NUMBER) id = fb_lexicon_number_id(lx, txt, k->norm_len);
+            if (k->kind != FB_TOK_PUNCT) e = fb_lexicon_surface(lx, txt, k->norm_len);  /* "10/10", emoji */
+            if (!e) e = &fb_lexent_none;
+            info[i] = (uint16_t)e->flags;
         }
+        ids[i] = id;
+        surf[i] = e;
     }
 }
 

@@ -82,14 +82,21 @@ uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
 uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
                               const fb_lexent **surf);
 
+/* An entry with no flags: what fb_lexicon_resolve_tokens gives instead of
+ * NULL, so callers test flags without testing the pointer. */
+extern const fb_lexent fb_lexent_none;
+
 /* Resolves every token of t at once (what the scorer does first): for a
  * word, ids[i] and surf[i] as fb_lexicon_resolve gives them; for a number,
  * ids[i] = fb_lexicon_number_id and surf[i] its surface entry ("10/10");
  * for an emoji or emoticon, surf[i] its surface entry and ids[i] =
- * FB_LEX_NONE; for punctuation FB_LEX_NONE and NULL. Words seen before
- * cost one cache load each (no call, no stemming). */
+ * FB_LEX_NONE; for punctuation FB_LEX_NONE. A missing surface entry is
+ * &fb_lexent_none, never NULL. info[i] = surf[i]->flags | the stem bits
+ * (FB_STEMBIT_*) of a word's stem << 8: all the scorer needs to know
+ * whether a rule acts on the word. Words seen before cost one cache load
+ * each (no call, no stemming). */
 void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
-                               const fb_lexent **surf);
+                               const fb_lexent **surf, uint16_t *info);
 
 /* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);

@@ -79,10 +79,12 @@ static int setup(fb_scored *s, size_t n)
     memset(s, 0, offsetof(fb_scored, items_buf));
     if (n <= FB_SCORE_STACK_TOKENS) {
         s->items = s->items_buf; s->ids = s->ids_buf; s->surf = s->surf_buf;
+        s->info = s->info_buf; s->ends = s->ends_buf;
         s->clause = s->clause_buf; s->pts = s->pts_buf; s->aspect = s->aspect_buf;
         return 0;
     }
-    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 2 + sizeof(fb_lexent *) + sizeof(fb_contrast) + 1;
+    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 3 + sizeof(fb_lexent *) + sizeof(fb_contrast) +
+                 sizeof(uint16_t) + 1;
     char *h = malloc(n * per);
     if (!h) return -1;
     s->heap = h;
@@ -91,6 +93,8 @@ static int setup(fb_scored *s, size_t n)
     s->surf = (const fb_lexent **)h;               h += n * sizeof(fb_lexent *);
     s->ids = (uint32_t *)h;                        h += n * sizeof(uint32_t);
     s->clause = (uint32_t *)h;                     h += n * sizeof(uint32_t);
+    s->ends = (uint32_t *)h;                       h += n * sizeof(uint32_t);
+    s->info = (uint16_t *)h;                       h += n * sizeof(uint16_t);
     s->aspect = (uint8_t *)h;
     return 0;
 }
@@ -101,31 +105,41 @@ void fb_scored_free(fb_scored *s)
     s->heap = NULL;
 }
 
-static void word_aspect(walk *w, size_t i)
+#define INFO_ASPECT (FB_LEXF_ASPECT | (FB_STEMBIT_ASPECT | FB_STEMBIT_ASPECT_HEAD) << 8)
+
+/* The aspect a word names and whether an aspect phrase may start at it
+ * (only called for words with an aspect bit in their info). */
+static void word_aspect(walk *w, size_t i, unsigned info)
 {
     const fb_lexent *e = w->s->surf[i];
-    uint32_t id = w->s->ids[i];
     int8_t a = -1;
-    uint8_t bits = id < FB_LEX_NUMBIT ? w->bits[id] : 0;
-    if (e && (e->flags & FB_LEXF_ASPECT)) a = e->aspect;
-    else if (bits & FB_STEMBIT_ASPECT) a = fb_lexicon_stem_entry(w->lx, id)->aspect;
-    int head = (bits & FB_STEMBIT_ASPECT_HEAD) != 0;
+    if (info & FB_LEXF_ASPECT) a = e->aspect;
+    else if (info & FB_STEMBIT_ASPECT << 8) a = fb_lexicon_stem_entry(w->lx, w->s->ids[i])->aspect;
+    int head = (info & FB_STEMBIT_ASPECT_HEAD << 8) != 0;
     w->s->aspect[i] = (uint8_t)((a + 1) | (head ? FB_ASPECT_HEAD : 0));
     if (a >= 0 || head) w->s->any_aspect = 1;
 }
 
+/* Resolves the tokens and notes, per token, what kind it is in its info
+ * bits, so the walk branches once per token on one value. Written to be
+ * free of data-dependent branches where it can: which tokens are words,
+ * punctuation or ALL-CAPS follows no pattern a predictor could learn. */
 static void resolve(walk *w)
 {
     const fb_tokens *t = w->t;
-    fb_lexicon_resolve_tokens(w->lx, t, w->s->ids, w->s->surf);
+    uint16_t *info = w->s->info;
+    fb_lexicon_resolve_tokens(w->lx, t, w->s->ids, w->s->surf, info);
+    int caps_diff = 0;
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
+        unsigned f = info[i] | (unsigned)(k->kind != FB_TOK_WORD) << 15 |
+                     (unsigned)(k->kind == FB_TOK_PUNCT) << 14 | (unsigned)(k->kind == FB_TOK_NUMBER) << 13;
+        info[i] = (uint16_t)f;
+        caps_diff |= (k->flags & (FB_TOKF_HAS_CASED | FB_TOKF_CAPS)) == FB_TOKF_HAS_CASED;
         w->s->aspect[i] = 0;
-        if (k->kind == FB_TOK_WORD) {
-            if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
-            word_aspect(w, i);
-        }
+        if ((f & INFO_ASPECT) && !(f & FB_INFO_NONWORD)) word_aspect(w, i, f);
     }
+    w->caps_diff = caps_diff;
 }
 
 /* A rating such as "8/10" or "2/5": valence from the ratio, 55% neutral. */
@@ -284,10 +298,12 @@ static uint32_t step(walk *w, size_t i)
     uint32_t id = w->s->ids[i];
     /* Most words that may start a phrase ("the", "not") are followed by a
      * word that is no phrase's second word: skip the probe then (the same
-     * test fb_lexicon_phrase_at starts with; numbers go through it). */
-    uint32_t nx = i + 1 < w->t->n ? w->s->ids[i + 1] : FB_LEX_NONE;
-    int may_pair = nx != FB_LEX_NONE && (nx >= FB_LEX_NUMBIT || (w->bits[nx] & FB_STEMBIT_SECOND));
-    int may_start = may_pair && id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD));
+     * test fb_lexicon_phrase_at starts with; a number may be <num>). One
+     * combined test, not a chain of branches: the outcome is data. */
+    unsigned nxi = i + 1 < w->t->n ? w->s->info[i + 1] : 0;
+    int may_start = ((w->s->info[i] & (FB_STEMBIT_HEAD << 8 | FB_INFO_NUMBER)) != 0) &
+                    ((nxi & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)) != 0);
+    uint32_t nx = may_start ? w->s->ids[i + 1] : FB_LEX_NONE;
     if (may_start && id < FB_LEX_NUMBIT && nx < FB_LEX_NUMBIT)      /* two words: the filter first */
         may_start = fb_lexicon_bigram_maybe(w->bg_filter, id, nx);
     if (may_start)
@@ -335,17 +351,12 @@ static uint32_t step(walk *w, size_t i)
     return span;
 }
 
-/* A word the rules pass over, as most are: no entry that acts (valence,
- * booster, negator, contrast) and no phrase can start at it. step would
- * only note it as content for an unmet expectation. */
-static inline int plain_word(const walk *w, size_t i)
-{
-    const fb_lexent *e = w->s->surf[i];
-    if (e && (e->flags & (FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST)))
-        return 0;
-    uint32_t id = w->s->ids[i];      /* a word's id: a stem id or FB_LEX_NONE */
-    return id == FB_LEX_NONE || !(w->bits[id] & (FB_STEMBIT_HEAD | FB_STEMBIT_VALENCE));
-}
+/* What makes a word one the rules act on: an entry that acts (valence,
+ * booster, negator, contrast) or a stem that may start a phrase or has a
+ * valence. Most words have none, and step would only note them as content
+ * for an unmet expectation. */
+#define INFO_ACTS (FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST | \
+                   (FB_STEMBIT_HEAD | FB_STEMBIT_VALENCE) << 8 | FB_INFO_NONWORD)
 
 static void walk_tokens(walk *w)
 {
@@ -356,12 +367,15 @@ static void walk_tokens(walk *w)
         uint32_t clause = k->clause + w->extra;
         if (clause != w->clause) new_clause(w, clause, (uint32_t)i);
         if (k->sent != w->sent && k->kind != FB_TOK_PUNCT) { w->sent = k->sent; w->sent_first = (uint32_t)i; }
-        if (k->kind == FB_TOK_PUNCT) { mark(w, i, 1); i++; continue; }
-        if (k->kind == FB_TOK_WORD && plain_word(w, i)) {       /* step's outcome, cheaply */
-            const fb_lexent *e = w->s->surf[i];
-            if (!(e && (e->flags & FB_LEXF_STOPWORD))) w->neg_content = 1;
-            w->s->clause[i] = w->clause;
-            i++;
+        unsigned info = w->s->info[i];
+        if (!(info & INFO_ACTS)) {          /* a plain word: step's outcome, cheaply */
+            w->neg_content |= !(info & FB_LEXF_STOPWORD);
+            w->s->clause[i++] = w->clause;
+            continue;
+        }
+        if (info & FB_INFO_PUNCT) {
+            if (k->flags & FB_TOKF_SENT_END) w->s->ends[w->s->n_ends++] = (uint32_t)i;
+            w->s->clause[i++] = w->clause;
             continue;
         }
         uint32_t span = step(w, i);
@@ -437,9 +451,9 @@ static void add_emphasis(const fb_tokens *t, fb_scored *s, size_t i, size_t lo, 
 static void apply_sentences(const fb_tokens *t, fb_scored *s)
 {
     size_t n = s->n_items, j = 0;
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t e = 0; e < s->n_ends; e++) {
+        size_t i = s->ends[e];
         const fb_token *k = &t->v[i];
-        if (k->kind != FB_TOK_PUNCT || !(k->flags & FB_TOKF_SENT_END)) continue;
         while (j < n && s->items[j].sent < k->sent) j++;
         size_t lo = j;
         while (j < n && s->items[j].sent == k->sent) j++;

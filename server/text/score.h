@@ -37,6 +37,11 @@ typedef struct fb_contrast {
     uint8_t initial;             /* first word of its sentence */
 } fb_contrast;
 
+/* fb_scored.info bits above the lexical ones (flags, stem bits << 8). */
+#define FB_INFO_NUMBER 0x2000
+#define FB_INFO_PUNCT 0x4000
+#define FB_INFO_NONWORD 0x8000
+
 #define FB_ASPECT_HEAD 0x40
 #define FB_ASPECT_ID(a) ((int)((a) & 0x3F) - 1)
 
@@ -47,7 +52,10 @@ typedef struct fb_scored {
     fb_item *items;
     size_t n_items;
     uint32_t *ids;               /* per token: phrase-match id */
-    const fb_lexent **surf;      /* per token: surface entry or NULL */
+    const fb_lexent **surf;      /* per token: surface entry (&fb_lexent_none if none) */
+    uint16_t *info;              /* per token: fb_lexicon_resolve_tokens' info | FB_INFO_* */
+    uint32_t *ends;              /* sentence-ending punctuation tokens, in order */
+    size_t n_ends;
     uint32_t *clause;            /* per token: clause index incl. contrast splits */
     uint8_t *aspect;             /* per token: (aspect id + 1, 0 = none) in the low
                                     bits, | FB_ASPECT_HEAD if an aspect phrase may start here */
@@ -61,6 +69,8 @@ typedef struct fb_scored {
     fb_item items_buf[FB_SCORE_STACK_TOKENS];
     uint32_t ids_buf[FB_SCORE_STACK_TOKENS];
     const fb_lexent *surf_buf[FB_SCORE_STACK_TOKENS];
+    uint16_t info_buf[FB_SCORE_STACK_TOKENS];
+    uint32_t ends_buf[FB_SCORE_STACK_TOKENS];
     uint32_t clause_buf[FB_SCORE_STACK_TOKENS];
     uint8_t aspect_buf[FB_SCORE_STACK_TOKENS];
     fb_contrast pts_buf[FB_SCORE_STACK_TOKENS];
