@@ -53,8 +53,7 @@ static void shares(const fb_tokens *t, const fb_scored *s, fb_sentiment *out)
         if (v > 0) pos += v; else neg -= v;
         if (s->items[j].kind != FB_ITEM_EMPHASIS) covered += s->items[j].ntok;
     }
-    for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].kind == FB_TOK_WORD) neu += 1;
+    neu = (double)t->n_words;
     neu = neu > (double)covered ? neu - (double)covered : 0;
     double total = pos + neg + neu;
     if (total <= 0) { out->neutral = 1; return; }

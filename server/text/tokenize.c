@@ -100,6 +100,7 @@ static inline __attribute__((always_inline)) fb_token *push(scan *sc, uint8_t ki
 static void finish(scan *sc, fb_token *k, size_t normlen)
 {
     fb_tokens *t = sc->t;
+    t->n_words += k->kind == FB_TOK_WORD;
     k->end = (uint32_t)sc->i;
     k->cp_end = sc->cpi;
     k->norm_len = (uint32_t)normlen;
@@ -604,7 +605,7 @@ static int step(scan *sc)
 
 int fb_tokenize(const char *text, size_t len, fb_tokens *t)
 {
-    t->n = 0;
+    t->n = t->n_words = 0;
     t->norm_len = 0;
     if (len >= (1u << 31)) return -1;
     scan sc = { .s = text, .len = len, .t = t };
@@ -625,6 +626,6 @@ int fb_tokenize(const char *text, size_t len, fb_tokens *t)
         }
         if (step(&sc)) sc.err = 1;
     }
-    if (sc.err) { t->n = 0; t->norm_len = 0; return -1; }
+    if (sc.err) { t->n = t->n_words = 0; t->norm_len = 0; return -1; }
     return 0;
 }
