@@ -26,26 +26,33 @@
 struct fb_langid {
     const fb_lexicon *langs[FB_LANGID_MAX_LANGS];
     size_t n;
-    struct lslot { uint64_t hash, inc; } *slots;   /* hash 0: empty; inc: 1 << 8 * lang per language */
-    size_t mask;                                    /* slots - 1 */
+    uint64_t *hash;      /* per slot: a stopword's hash, 0 = empty (dense: 32 KiB stays in L1) */
+    uint64_t *inc;       /* per slot: 1 << 8 * l for each language l it is a stopword of */
+    size_t mask;         /* slots - 1 */
     size_t count;
 };
 
 typedef struct add_ctx { fb_langid *li; unsigned bit; int oom; } add_ctx;
 
+/* The home slot of hash h (its high bits: the low bit is always 1). */
+static size_t home(uint64_t h, size_t mask) { return (size_t)(h >> 40) & mask; }
+
 static int grow_slots(fb_langid *li)
 {
     size_t n = li->mask ? (li->mask + 1) * 2 : 256;
-    struct lslot *sl = calloc(n, sizeof *sl);
-    if (!sl) return -1;
+    uint64_t *hash = calloc(n, sizeof *hash), *inc = calloc(n, sizeof *inc);
+    if (!hash || !inc) { free(hash); free(inc); return -1; }
     for (size_t i = 0; li->mask && i <= li->mask; i++) {
-        if (!li->slots[i].hash) continue;
-        size_t j = li->slots[i].hash & (n - 1);
-        while (sl[j].hash) j = (j + 1) & (n - 1);
-        sl[j] = li->slots[i];
+        if (!li->hash[i]) continue;
+        size_t j = home(li->hash[i], n - 1);
+        while (hash[j]) j = (j + 1) & (n - 1);
+        hash[j] = li->hash[i];
+        inc[j] = li->inc[i];
     }
-    free(li->slots);
-    li->slots = sl;
+    free(li->hash);
+    free(li->inc);
+    li->hash = hash;
+    li->inc = inc;
     li->mask = n - 1;
     return 0;
 }
@@ -54,12 +61,12 @@ static void add_word(const char *w, size_t n, void *ctx)
 {
     add_ctx *a = ctx;
     fb_langid *li = a->li;
-    if ((li->count + 1) * 4 > li->mask + 1 && grow_slots(li)) { a->oom = 1; return; }  /* load <= 1/4 */
+    if ((li->count + 1) * 2 > li->mask + 1 && grow_slots(li)) { a->oom = 1; return; }  /* load <= 1/2 */
     uint64_t h = fb_strtab_hash64(w, n);          /* never 0 */
-    size_t j = h & li->mask;
-    while (li->slots[j].hash && li->slots[j].hash != h) j = (j + 1) & li->mask;
-    if (!li->slots[j].hash) { li->slots[j].hash = h; li->count++; }
-    li->slots[j].inc |= 1ull << (8 * a->bit);     /* once per language, even if listed twice */
+    size_t j = home(h, li->mask);
+    while (li->hash[j] && li->hash[j] != h) j = (j + 1) & li->mask;
+    if (!li->hash[j]) { li->hash[j] = h; li->count++; }
+    li->inc[j] |= 1ull << (8 * a->bit);           /* once per language, even if listed twice */
 }
 
 int fb_langid_build(fb_langid **out, const fb_lexicon *const *langs, size_t n, fb_err *err)
@@ -88,7 +95,8 @@ int fb_langid_build(fb_langid **out, const fb_lexicon *const *langs, size_t n, f
 void fb_langid_free(fb_langid *li)
 {
     if (!li) return;
-    free(li->slots);
+    free(li->hash);
+    free(li->inc);
     free(li);
 }
 
@@ -129,10 +137,9 @@ static const fb_lexicon *pick(const fb_langid *li, uint64_t counts, const fb_lex
 /* The counts a word adds (0 if it is no stopword). */
 static uint64_t word_inc(const fb_langid *li, uint64_t h)
 {
-    size_t j = h & li->mask;
-    for (;; j = (j + 1) & li->mask) {
-        if (li->slots[j].hash == h) return li->slots[j].inc;
-        if (!li->slots[j].hash) return 0;
+    for (size_t j = home(h, li->mask);; j = (j + 1) & li->mask) {
+        if (li->hash[j] == h) return li->inc[j];
+        if (!li->hash[j]) return 0;
     }
 }
 
