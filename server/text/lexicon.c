@@ -179,11 +179,13 @@ const char *fb_lexicon_lang(const fb_lexicon *lx) { return lx->lang; }
 fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx) { return lx->stemmer; }
 
 #define TAG_SURFACE 0x400000u      /* word tag: a surface entry id, not a stem id */
+#define TAG_PREFIX 0x800000u       /* word tag: no lexicon stem, and the word's stem is
+                                      its first (tag & 0xFF) bytes (for terms) */
 
 /* A cached word tag (see word_tag) to a stem id and surface entry. */
 static inline uint32_t tag_to_id(const fb_lexicon *lx, uint32_t tag, const fb_lexent **surf)
 {
-    if (tag == FB_LEX_NONE) return FB_LEX_NONE;
+    if (tag == FB_LEX_NONE || (tag & TAG_PREFIX)) return FB_LEX_NONE;
     if (tag & TAG_SURFACE) {
         *surf = &lx->surf[tag & ~TAG_SURFACE];
         return (*surf)->stem;
@@ -192,7 +194,11 @@ static inline uint32_t tag_to_id(const fb_lexicon *lx, uint32_t tag, const fb_le
 }
 
 /* What a word resolves to, as a tag for the stemmer's word cache: its
- * surface entry (TAG_SURFACE | id), else its stem's id, else FB_LEX_NONE. */
+ * surface entry (TAG_SURFACE | id), else its stem's id, else (no entry)
+ * TAG_PREFIX | the stem's length if the stem is a prefix of the word, as
+ * most are ("waiting" -> "wait"; not "happy" -> "happi"), else
+ * FB_LEX_NONE. TopTerms needs the stem of every content word: with the
+ * prefix length it is read off the word, without asking the stemmer. */
 static uint32_t word_tag(const char *w, size_t n, void *ctx)
 {
     const fb_lexicon *lx = ctx;
@@ -202,7 +208,10 @@ static uint32_t word_tag(const char *w, size_t n, void *ctx)
     char stem[4 * FB_STEM_MAX_WORD + 8];
     size_t sn = fb_stem(lx->stemmer, w, n, stem, sizeof stem);
     int64_t sid = fb_strtab_find(&lx->stem_tab, stem, sn);
-    return sid < 0 || sid >= TAG_SURFACE ? FB_LEX_NONE : (uint32_t)sid;
+    if (sid >= 0) return sid >= TAG_SURFACE ? FB_LEX_NONE : (uint32_t)sid;
+    if (sn >= 1 && sn <= n && n <= FB_STEM_MAX_WORD && memcmp(stem, w, sn) == 0)
+        return TAG_PREFIX | (uint32_t)sn;
+    return FB_LEX_NONE;
 }
 
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
@@ -211,24 +220,33 @@ uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
     return fb_lexicon_resolve_h(lx, w, n, fb_strtab_hash64(w, n), surf);
 }
 
+/* The tag of a word (cached when it can be). */
+static uint32_t word_tag_of(const fb_lexicon *lx, const char *w, size_t n, uint64_t h)
+{
+    return fb_stem_tag_h(lx->stemmer, w, n, h, word_tag, (void *)lx);
+}
+
+/* A word whose surface id does not fit a tag: looked up every time. */
+static uint32_t resolve_direct(const fb_lexicon *lx, const char *w, size_t n, const fb_lexent **surf)
+{
+    int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
+    if (id >= 0) { *surf = &lx->surf[id]; return lx->surf[id].stem; }
+    return FB_LEX_NONE;
+}
+
 uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
                               const fb_lexent **surf)
 {
-    uint32_t tag = fb_stem_tag_h(lx->stemmer, w, n, h, word_tag, (void *)lx);
+    uint32_t tag = word_tag_of(lx, w, n, h);
     *surf = NULL;
-    if (tag == FB_LEX_NONE) return FB_LEX_NONE;
-    if (tag == FB_LEX_NONE - 1 || n > FB_STEM_MAX_WORD) {   /* uncacheable: look up directly */
-        int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
-        if (id >= 0) { *surf = &lx->surf[id]; return lx->surf[id].stem; }
-        return tag == FB_LEX_NONE - 1 ? FB_LEX_NONE : tag;
-    }
+    if (tag == FB_LEX_NONE - 1) return resolve_direct(lx, w, n, surf);
     return tag_to_id(lx, tag, surf);
 }
 
 const fb_lexent fb_lexent_none = { .aspect = -1, .stem = FB_LEX_NONE };
 
 void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
-                               const fb_lexent **surf, uint16_t *info)
+                               const fb_lexent **surf, uint32_t *info)
 {
     const _Atomic uint64_t *tags = fb_stem_tags(lx->stemmer);
     uint32_t none = (uint32_t)lx->stem_tab.count;      /* bits[none] is 0 */
@@ -244,17 +262,18 @@ void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_
         if (k->kind == FB_TOK_WORD) {
             /* the hit path of fb_lexicon_resolve_h, inline (long words are
              * never cached: they take the call) */
-            if (k->norm_len <= FB_STEM_MAX_WORD && fb_stem_tag_probe(tags, k->hash, &tag))
-                id = tag_to_id(lx, tag, &e);
-            else
-                id = fb_lexicon_resolve_h(lx, txt, k->norm_len, k->hash, &e);
+            if (!(k->norm_len <= FB_STEM_MAX_WORD && fb_stem_tag_probe(tags, k->hash, &tag)))
+                tag = word_tag_of(lx, txt, k->norm_len, k->hash);
+            id = tag_to_id(lx, tag, &e);
+            if (tag == FB_LEX_NONE - 1) id = resolve_direct(lx, txt, k->norm_len, &e);
             if (!e) e = &fb_lexent_none;
-            info[i] = (uint16_t)(e->flags | lx->bits[id < none ? id : none] << 8);
+            info[i] = e->flags | (uint32_t)lx->bits[id < none ? id : none] << 8 |
+                      ((tag & ~0xFFu) == TAG_PREFIX ? (tag & 0xFF) << 16 : 0);
         } else {
             if (k->kind == FB_TOK_NUMBER) id = fb_lexicon_number_id(lx, txt, k->norm_len);
             if (k->kind != FB_TOK_PUNCT) e = fb_lexicon_surface(lx, txt, k->norm_len);  /* "10/10", emoji */
             if (!e) e = &fb_lexent_none;
-            info[i] = (uint16_t)e->flags;
+            info[i] = e->flags;
         }
         ids[i] = id;
         surf[i] = e;

@@ -92,11 +92,15 @@ extern const fb_lexent fb_lexent_none;
  * for an emoji or emoticon, surf[i] its surface entry and ids[i] =
  * FB_LEX_NONE; for punctuation FB_LEX_NONE. A missing surface entry is
  * &fb_lexent_none, never NULL. info[i] = surf[i]->flags | the stem bits
- * (FB_STEMBIT_*) of a word's stem << 8: all the scorer needs to know
- * whether a rule acts on the word. Words seen before cost one cache load
- * each (no call, no stemming). */
+ * (FB_STEMBIT_*) of a word's stem << 8 (all the scorer needs to know
+ * whether a rule acts on the word) | FB_LEX_INFO_STEMLEN: for a word
+ * without a lexicon stem whose stem is a prefix of it, that prefix's
+ * length << 16 (0: unknown, ask the stemmer). Bits 13..15 are left to the
+ * caller. Words seen before cost one cache load each (no call, no
+ * stemming). */
+#define FB_LEX_INFO_STEMLEN(info) (((info) >> 16) & 0xFF)
 void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
-                               const fb_lexent **surf, uint16_t *info);
+                               const fb_lexent **surf, uint32_t *info);
 
 /* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);

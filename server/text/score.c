@@ -83,8 +83,7 @@ static int setup(fb_scored *s, size_t n)
         s->clause = s->clause_buf; s->pts = s->pts_buf; s->aspect = s->aspect_buf;
         return 0;
     }
-    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 3 + sizeof(fb_lexent *) + sizeof(fb_contrast) +
-                 sizeof(uint16_t) + 1;
+    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 4 + sizeof(fb_lexent *) + sizeof(fb_contrast) + 1;
     char *h = malloc(n * per);
     if (!h) return -1;
     s->heap = h;
@@ -94,7 +93,7 @@ static int setup(fb_scored *s, size_t n)
     s->ids = (uint32_t *)h;                        h += n * sizeof(uint32_t);
     s->clause = (uint32_t *)h;                     h += n * sizeof(uint32_t);
     s->ends = (uint32_t *)h;                       h += n * sizeof(uint32_t);
-    s->info = (uint16_t *)h;                       h += n * sizeof(uint16_t);
+    s->info = (uint32_t *)h;                       h += n * sizeof(uint32_t);
     s->aspect = (uint8_t *)h;
     return 0;
 }
@@ -127,14 +126,14 @@ static void word_aspect(walk *w, size_t i, unsigned info)
 static void resolve(walk *w)
 {
     const fb_tokens *t = w->t;
-    uint16_t *info = w->s->info;
+    uint32_t *info = w->s->info;
     fb_lexicon_resolve_tokens(w->lx, t, w->s->ids, w->s->surf, info);
     int caps_diff = 0;
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
         unsigned f = info[i] | (unsigned)(k->kind != FB_TOK_WORD) << 15 |
                      (unsigned)(k->kind == FB_TOK_PUNCT) << 14 | (unsigned)(k->kind == FB_TOK_NUMBER) << 13;
-        info[i] = (uint16_t)f;
+        info[i] = f;
         caps_diff |= (k->flags & (FB_TOKF_HAS_CASED | FB_TOKF_CAPS)) == FB_TOKF_HAS_CASED;
         w->s->aspect[i] = 0;
         if ((f & INFO_ASPECT) && !(f & FB_INFO_NONWORD)) word_aspect(w, i, f);

@@ -53,7 +53,7 @@ typedef struct fb_scored {
     size_t n_items;
     uint32_t *ids;               /* per token: phrase-match id */
     const fb_lexent **surf;      /* per token: surface entry (&fb_lexent_none if none) */
-    uint16_t *info;              /* per token: fb_lexicon_resolve_tokens' info | FB_INFO_* */
+    uint32_t *info;              /* per token: fb_lexicon_resolve_tokens' info | FB_INFO_* */
     uint32_t *ends;              /* sentence-ending punctuation tokens, in order */
     size_t n_ends;
     uint32_t *clause;            /* per token: clause index incl. contrast splits */
@@ -69,7 +69,7 @@ typedef struct fb_scored {
     fb_item items_buf[FB_SCORE_STACK_TOKENS];
     uint32_t ids_buf[FB_SCORE_STACK_TOKENS];
     const fb_lexent *surf_buf[FB_SCORE_STACK_TOKENS];
-    uint16_t info_buf[FB_SCORE_STACK_TOKENS];
+    uint32_t info_buf[FB_SCORE_STACK_TOKENS];
     uint32_t ends_buf[FB_SCORE_STACK_TOKENS];
     uint32_t clause_buf[FB_SCORE_STACK_TOKENS];
     uint8_t aspect_buf[FB_SCORE_STACK_TOKENS];

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strtab.h"
+
 #define MAX_TERMS 256
 
 static char *dup_n(const char *s, size_t n)
@@ -248,7 +250,8 @@ static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
 /* One candidate term while collecting: its stem either lives in the
  * lexicon (a known stem id: no stemming needed) or in the scratch buffer. */
 typedef struct term_cand {
-    const char *lex_stem;      /* NULL: the stem is scratch + off */
+    const char *lex_stem;      /* the lexicon's stem or the word itself (its first n
+                                  bytes); NULL: the stem is scratch + off */
     uint32_t off, n, tok;
     int aspect;
 } term_cand;
@@ -315,7 +318,9 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 {
     enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
     uint16_t set[SET];
-    memset(set, 0, sizeof set);
+    size_t set_mask = 15;          /* at most half full: terms <= words */
+    while (set_mask + 1 < 2 * t->n_words && set_mask + 1 < SET) set_mask = 2 * set_mask + 1;
+    memset(set, 0, (set_mask + 1) * sizeof *set);
     term_cand cand[MAX_TERMS];
     term_scratch sc;
     sc.heap = NULL;
@@ -327,12 +332,17 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
         const fb_token *k = &t->v[i];
         term_cand c = { .tok = (uint32_t)i };
         uint32_t id = s->ids[i];
+        size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);
         if (id < FB_LEX_NUMBIT) {
             /* the scorer resolved the word to a lexicon stem: that string
              * is exactly what the stemmer returns for it (see resolve) */
             size_t sn;
             c.lex_stem = fb_lexicon_stem_key(lx, id, &sn);
             c.n = (uint32_t)sn;
+        } else if (prefix) {
+            /* the stemmer's answer is known to be the word's first bytes */
+            c.lex_stem = fb_token_text(t, k);
+            c.n = (uint32_t)prefix;
         } else {
             char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);
             if (!room) { rc = -1; break; }
@@ -341,11 +351,9 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                                               room, 4 * FB_STEM_MAX_WORD + 8);
         }
         const char *stem = cand_stem(&sc, &c);
-        uint32_t h = 2166136261u;
-        for (size_t b = 0; b < c.n; b++) h = (h ^ (unsigned char)stem[b]) * 16777619u;
-        size_t slot = h & (SET - 1);
+        size_t slot = (size_t)(fb_strtab_hash64(stem, c.n) >> 32) & set_mask;
         int dup = 0;
-        for (; set[slot]; slot = (slot + 1) & (SET - 1)) {
+        for (; set[slot]; slot = (slot + 1) & set_mask) {
             const term_cand *o = &cand[set[slot] - 1];
             if (o->n == c.n && memcmp(cand_stem(&sc, o), stem, c.n) == 0) { dup = 1; break; }
         }
