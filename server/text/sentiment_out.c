@@ -253,8 +253,10 @@ typedef struct term_cand {
     const char *lex_stem;      /* the lexicon's stem or the word itself (its first n
                                   bytes); NULL: the stem is scratch + off */
     uint32_t off, n, tok;
+    uint32_t id;               /* its lexicon stem id, or FB_LEX_NONE */
     int aspect;
 } term_cand;
+
 
 typedef struct term_scratch {
     char buf[4096];            /* stems of words the lexicon does not know */
@@ -282,6 +284,16 @@ static char *scratch_room(term_scratch *sc, size_t n)
 static const char *cand_stem(const term_scratch *sc, const term_cand *c)
 {
     return c->lex_stem ? c->lex_stem : (sc->heap ? sc->heap : sc->buf) + c->off;
+}
+
+/* Same stem? A lexicon stem is equal only to itself (no other word's stem
+ * spells it, or that word would have resolved to it; lexicon.c's word tags
+ * hold stem ids below 2^22, far above any lexicon's size): ids decide, and
+ * only two stems from outside the lexicon need their letters compared. */
+static int same_stem(const term_scratch *sc, const term_cand *a, const term_cand *b)
+{
+    if (a->id != FB_LEX_NONE || b->id != FB_LEX_NONE) return a->id == b->id;
+    return a->n == b->n && memcmp(cand_stem(sc, a), cand_stem(sc, b), a->n) == 0;
 }
 
 /* Hands the collected terms out as ONE allocation (array, then strings),
@@ -330,7 +342,7 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     for (size_t i = 0; i < t->n && n_cand < MAX_TERMS; i++) {
         if (!is_content_word(t, s, i)) continue;
         const fb_token *k = &t->v[i];
-        term_cand c = { .tok = (uint32_t)i };
+        term_cand c = { .tok = (uint32_t)i, .id = FB_LEX_NONE };
         uint32_t id = s->ids[i];
         size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);
         if (id < FB_LEX_NUMBIT) {
@@ -339,6 +351,7 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
             size_t sn;
             c.lex_stem = fb_lexicon_stem_key(lx, id, &sn);
             c.n = (uint32_t)sn;
+            c.id = id;
         } else if (prefix) {
             /* the stemmer's answer is known to be the word's first bytes */
             c.lex_stem = fb_token_text(t, k);
@@ -350,13 +363,12 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
             c.n = (uint32_t)fb_lexicon_stem_h(lx, fb_token_text(t, k), k->norm_len, k->hash,
                                               room, 4 * FB_STEM_MAX_WORD + 8);
         }
-        const char *stem = cand_stem(&sc, &c);
-        size_t slot = (size_t)(fb_strtab_hash64(stem, c.n) >> 32) & set_mask;
+        uint64_t h = c.id != FB_LEX_NONE ? c.id * 0x9E3779B97F4A7C15ull
+                                         : fb_strtab_hash64(cand_stem(&sc, &c), c.n);
+        size_t slot = (size_t)(h >> 32) & set_mask;
         int dup = 0;
-        for (; set[slot]; slot = (slot + 1) & set_mask) {
-            const term_cand *o = &cand[set[slot] - 1];
-            if (o->n == c.n && memcmp(cand_stem(&sc, o), stem, c.n) == 0) { dup = 1; break; }
-        }
+        for (; set[slot]; slot = (slot + 1) & set_mask)
+            if (same_stem(&sc, &cand[set[slot] - 1], &c)) { dup = 1; break; }
         if (dup) continue;
         if (!c.lex_stem) sc.len += c.n + 1;     /* keep it */
         c.aspect = term_aspect(lx, s, i);
