@@ -62,6 +62,8 @@ static uint32_t peek(const scan *sc, size_t at, size_t *n)
 {
     uint32_t cp = 0;
     if (at >= sc->len) { *n = 0; return 0; }
+    unsigned char b = (unsigned char)sc->s[at];
+    if (b < 0x80) { *n = 1; return b; }            /* ASCII: nothing to decode */
     *n = fb_utf8_decode(sc->s + at, sc->len - at, &cp);
     return cp;
 }
