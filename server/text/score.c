@@ -79,15 +79,18 @@ static int setup(fb_scored *s, size_t n)
     memset(s, 0, offsetof(fb_scored, items_buf));
     if (n <= FB_SCORE_STACK_TOKENS) {
         s->items = s->items_buf; s->ids = s->ids_buf; s->surf = s->surf_buf;
-        s->info = s->info_buf; s->ends = s->ends_buf;
+        s->info = s->info_buf; s->ends = s->ends_buf; s->asp = s->asp_buf; s->runs = s->runs_buf;
         s->clause = s->clause_buf; s->pts = s->pts_buf; s->aspect = s->aspect_buf;
         return 0;
     }
-    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 4 + sizeof(fb_lexent *) + sizeof(fb_contrast) + 1;
+    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 5 + sizeof(fb_lexent *) + sizeof(fb_contrast) +
+                 sizeof(fb_run) + 1;
     char *h = malloc(n * per);
     if (!h) return -1;
     s->heap = h;
     s->items = (fb_item *)h;                       h += n * sizeof(fb_item);
+    s->runs = (fb_run *)h;                         h += n * sizeof(fb_run);
+    s->asp = (uint32_t *)h;                        h += n * sizeof(uint32_t);
     s->pts = (fb_contrast *)h;                     h += n * sizeof(fb_contrast);
     s->surf = (const fb_lexent **)h;               h += n * sizeof(fb_lexent *);
     s->ids = (uint32_t *)h;                        h += n * sizeof(uint32_t);
@@ -116,7 +119,10 @@ static void word_aspect(walk *w, size_t i, unsigned info)
     else if (info & FB_STEMBIT_ASPECT << 8) a = fb_lexicon_stem_entry(w->lx, w->s->ids[i])->aspect;
     int head = (info & FB_STEMBIT_ASPECT_HEAD << 8) != 0;
     w->s->aspect[i] = (uint8_t)((a + 1) | (head ? FB_ASPECT_HEAD : 0));
-    if (a >= 0 || head) w->s->any_aspect = 1;
+    if (a >= 0 || head) {
+        w->s->any_aspect = 1;
+        w->s->asp[w->s->n_asp++] = (uint32_t)i;
+    }
 }
 
 /* Resolves the tokens and notes, per token, what kind it is in its info
@@ -357,6 +363,16 @@ static uint32_t step(walk *w, size_t i)
 #define INFO_ACTS (FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST | \
                    (FB_STEMBIT_HEAD | FB_STEMBIT_VALENCE) << 8 | FB_INFO_NONWORD)
 
+/* Tokens first..last (no punctuation) belong to the current clause. */
+static inline void note_run(walk *w, size_t first, size_t last)
+{
+    fb_scored *s = w->s;
+    if (s->n_runs && s->runs[s->n_runs - 1].clause == w->clause)
+        s->runs[s->n_runs - 1].last = (uint32_t)last;
+    else
+        s->runs[s->n_runs++] = (fb_run){ w->clause, (uint32_t)first, (uint32_t)last };
+}
+
 static void walk_tokens(walk *w)
 {
     const fb_tokens *t = w->t;
@@ -369,6 +385,7 @@ static void walk_tokens(walk *w)
         unsigned info = w->s->info[i];
         if (!(info & INFO_ACTS)) {          /* a plain word: step's outcome, cheaply */
             w->neg_content |= !(info & FB_LEXF_STOPWORD);
+            note_run(w, i, i);
             w->s->clause[i++] = w->clause;
             continue;
         }
@@ -379,6 +396,7 @@ static void walk_tokens(walk *w)
         }
         uint32_t span = step(w, i);
         mark(w, i, span);
+        note_run(w, i, i + span - 1);
         i += span;
     }
     end_clause(w);

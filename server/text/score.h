@@ -45,6 +45,10 @@ typedef struct fb_contrast {
 #define FB_ASPECT_HEAD 0x40
 #define FB_ASPECT_ID(a) ((int)((a) & 0x3F) - 1)
 
+/* A run of non-punctuation tokens sharing a clause, in text order (the
+ * clauses the aspect pass walks). */
+typedef struct fb_run { uint32_t clause, first, last; } fb_run;
+
 /* Per-call working memory; stack arrays first, heap for long texts. */
 #define FB_SCORE_STACK_TOKENS 96
 
@@ -60,6 +64,10 @@ typedef struct fb_scored {
     uint8_t *aspect;             /* per token: (aspect id + 1, 0 = none) in the low
                                     bits, | FB_ASPECT_HEAD if an aspect phrase may start here */
     int any_aspect;              /* some token names (or may start) an aspect */
+    uint32_t *asp;               /* the tokens with a nonzero aspect byte, in order */
+    size_t n_asp;
+    fb_run *runs;                /* clause runs (see fb_run), filled by the walk */
+    size_t n_runs;
     size_t n_clauses;
     fb_contrast *pts;            /* contrast words in order */
     size_t n_pts;
@@ -73,6 +81,8 @@ typedef struct fb_scored {
     uint32_t ends_buf[FB_SCORE_STACK_TOKENS];
     uint32_t clause_buf[FB_SCORE_STACK_TOKENS];
     uint8_t aspect_buf[FB_SCORE_STACK_TOKENS];
+    uint32_t asp_buf[FB_SCORE_STACK_TOKENS];
+    fb_run runs_buf[FB_SCORE_STACK_TOKENS];
     fb_contrast pts_buf[FB_SCORE_STACK_TOKENS];
 } fb_scored;
 

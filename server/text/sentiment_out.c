@@ -57,6 +57,15 @@ int fb_token_aspect(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s
 {
     *span = 1;
     uint8_t a = s->aspect[i];
+    /* the scorer's cheap tests first: a next word that can be a phrase's
+     * second word, and a bigram the phrase filter does not rule out */
+    uint32_t nx = i + 1 < t->n ? s->ids[i + 1] : FB_LEX_NONE;
+    if ((a & FB_ASPECT_HEAD) &&
+        !((i + 1 < t->n ? s->info[i + 1] : 0) & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)))
+        a &= (uint8_t)~FB_ASPECT_HEAD;
+    if ((a & FB_ASPECT_HEAD) && s->ids[i] < FB_LEX_NUMBIT && nx < FB_LEX_NUMBIT &&
+        !fb_lexicon_bigram_maybe(fb_lexicon_bigram_filter(lx), s->ids[i], nx))
+        a &= (uint8_t)~FB_ASPECT_HEAD;
     if (a & FB_ASPECT_HEAD) {
         const fb_phrase *p = fb_lexicon_phrase_at(lx, s->ids, t->n, i, FB_LEXF_ASPECT);
         if (p) { *span = p->n_words; return p->ent.aspect; }
@@ -179,6 +188,12 @@ static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
     return 0;
 }
 
+/* Folds the clause runs the walk recorded into clauses, visiting tokens
+ * as a left-to-right pass would: every non-punctuation token, except that
+ * an aspect phrase's later words are skipped (its span still extends the
+ * clause). Only the runs, the aspect tokens and the items are touched, not
+ * every token: items go to the clause of the last token visited at or
+ * after them, aspects to the clause that visits their first word. */
 int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                    fb_sentiment *out, fb_err *err)
 {
@@ -191,34 +206,37 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     acc->log = acc->buf;
     acc->n_log = 0;
     acc->cap = sizeof acc->buf / sizeof *acc->buf;
-    clause_info c = { 0 };
     aspect_walk w = { 0 };
-    uint32_t cur = UINT32_MAX;
-    size_t j = 0;
+    size_t j = 0, q = 0;           /* next item, next aspect token */
+    uint32_t pos = 0;              /* next token to visit (after an aspect phrase: its end) */
     int rc = 0;
-    for (size_t i = 0; i < t->n && rc == 0;) {
-        const fb_token *k = &t->v[i];
-        if (k->kind == FB_TOK_PUNCT) { i++; continue; }
-        if (s->clause[i] != cur) {
-            if (cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
-            memset(&c, 0, sizeof c);
-            c.cp_start = k->cp_start;
-            c.sent = k->sent;
-            cur = s->clause[i];
+    for (size_t r = 0; r < s->n_runs && rc == 0; r++) {
+        const fb_run *run = &s->runs[r];
+        if (pos < run->first) pos = run->first;
+        if (pos > run->last) continue;            /* all inside an earlier aspect phrase */
+        clause_info c = { .cp_start = t->v[pos].cp_start, .sent = t->v[pos].sent };
+        uint32_t visited = pos;
+        for (; q < s->n_asp && s->asp[q] <= run->last; q++) {
+            uint32_t i = s->asp[q], span = 1;
+            if (i < pos) continue;
+            int a = fb_token_aspect(lx, t, s, i, &span);
+            if (a >= 0) c.mask |= 1u << a;
+            visited = i;
+            c.cp_end = t->v[i + span - 1].cp_end;
+            pos = i + span;
         }
-        c.cp_end = k->cp_end;
-        for (; j < s->n_items && s->items[j].tok <= i; j++) {
+        if (pos <= run->last) {                   /* plain tokens up to the run's end */
+            visited = run->last;
+            c.cp_end = t->v[run->last].cp_end;
+            pos = run->last + 1;
+        }
+        for (; j < s->n_items && s->items[j].tok <= visited; j++) {
             if (s->items[j].kind == FB_ITEM_EMPHASIS) continue;
             c.sum += s->items[j].value;
             c.opinion = 1;
         }
-        uint32_t span = 1;
-        int a = s->aspect[i] ? fb_token_aspect(lx, t, s, i, &span) : -1;
-        if (a >= 0) c.mask |= 1u << a;
-        for (uint32_t m = 1; m < span; m++) c.cp_end = t->v[i + m].cp_end;
-        i += span;
+        rc = close_clause(&c, &w, acc);
     }
-    if (rc == 0 && cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
     if (rc == 0) rc = settle_carry(&w, acc);
     if (rc == 0) rc = emit_aspects(acc, out);
     if (acc->log != acc->buf) free(acc->log);
