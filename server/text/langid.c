@@ -153,8 +153,9 @@ const fb_lexicon *fb_langid_guess(const fb_langid *li, const fb_tokens *t,
         const fb_token *k = &t->v[i];
         if (k->kind != FB_TOK_WORD) continue;
         words++;
-        counts += word_inc(li, k->hash);
-        if (decided(counts, li->n)) break;
+        uint64_t inc = word_inc(li, k->hash);
+        counts += inc;
+        if (inc && decided(counts, li->n)) break;      /* only a hit can decide */
     }
     return pick(li, counts, fallback);
 }
