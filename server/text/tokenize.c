@@ -9,24 +9,25 @@
  * both arrays start on caller storage and spill to the heap only for long
  * texts. Clause and sentence indices are assigned here because punctuation
  * is only visible here; contrast words are a lexicon matter and are split
- * by the scorer. */
-#include "tokenize.h"
+ * by the scorer. The rarer shapes (skipped URLs, emoticons) live in
+ * tokenize_skip.c; the scanner state they share in tokenize_impl.h. */
+#include "tokenize_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "strtab.h"
-#include "utf8.h"
 
-typedef struct scan {
-    const char *s;
-    size_t len, i;
-    uint32_t cpi;          /* code point index of s[i] */
-    uint32_t sent, clause;
-    uint32_t last_cp;      /* previous code point (0 at start) */
-    fb_tokens *t;
-    int err;
-} scan;
+int fb_tok_grow(void **p, size_t *cap, int *own, size_t need, size_t elem)
+{
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) nc *= 2;
+    void *q = *own ? realloc(*p, nc * elem) : malloc(nc * elem);
+    if (!q) return -1;
+    if (!*own && *cap) memcpy(q, *p, *cap * elem);
+    *p = q; *cap = nc; *own = 1;
+    return 0;
+}
 
 void fb_tokens_init(fb_tokens *t, fb_token *buf, size_t cap, char *normbuf,
                     size_t normcap)
@@ -45,182 +46,6 @@ void fb_tokens_free(fb_tokens *t)
     t->v = NULL; t->norm = NULL;
     t->n = t->cap = t->norm_len = t->norm_cap = 0;
     t->own_v = t->own_norm = 0;
-}
-
-static int grow(void **p, size_t *cap, int *own, size_t need, size_t elem)
-{
-    size_t nc = *cap ? *cap : 16;
-    while (nc < need) nc *= 2;
-    void *q = *own ? realloc(*p, nc * elem) : malloc(nc * elem);
-    if (!q) return -1;
-    if (!*own && *cap) memcpy(q, *p, *cap * elem);
-    *p = q; *cap = nc; *own = 1;
-    return 0;
-}
-
-static uint32_t peek(const scan *sc, size_t at, size_t *n)
-{
-    uint32_t cp = 0;
-    if (at >= sc->len) { *n = 0; return 0; }
-    unsigned char b = (unsigned char)sc->s[at];
-    if (b < 0x80) { *n = 1; return b; }            /* ASCII: nothing to decode */
-    *n = fb_utf8_decode(sc->s + at, sc->len - at, &cp);
-    return cp;
-}
-
-/* Advances over n bytes that hold exactly k code points. */
-static void adv(scan *sc, size_t n, uint32_t k, uint32_t last)
-{
-    sc->i += n;
-    sc->cpi += k;
-    sc->last_cp = last;
-}
-
-/* always_inline: called once per token from several emitters, so GCC
- * keeps it out of line; inlined, the common path is a few stores. */
-static inline __attribute__((always_inline)) fb_token *push(scan *sc, uint8_t kind, size_t start,
-                                                           uint32_t cp_start, size_t normroom)
-{
-    fb_tokens *t = sc->t;
-    if (t->n == t->cap &&
-        grow((void **)&t->v, &t->cap, &t->own_v, t->n + 1, sizeof(fb_token))) {
-        sc->err = 1;
-        return NULL;
-    }
-    if (t->norm_len + normroom + 1 > t->norm_cap &&
-        grow((void **)&t->norm, &t->norm_cap, &t->own_norm,
-             t->norm_len + normroom + 1, 1)) {
-        sc->err = 1;
-        return NULL;
-    }
-    fb_token *k = &t->v[t->n++];
-    *k = (fb_token){ .kind = kind, .start = (uint32_t)start, .cp_start = cp_start,
-                     .norm = (uint32_t)t->norm_len, .sent = sc->sent, .clause = sc->clause };
-    return k;
-}
-
-static void finish(scan *sc, fb_token *k, size_t normlen)
-{
-    fb_tokens *t = sc->t;
-    t->n_words += k->kind == FB_TOK_WORD;
-    k->end = (uint32_t)sc->i;
-    k->cp_end = sc->cpi;
-    k->norm_len = (uint32_t)normlen;
-    t->norm[t->norm_len + normlen] = '\0';
-    t->norm_len += normlen + 1;
-}
-
-static int is_ascii_alnum(uint32_t c)
-{
-    return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
-}
-
-static int is_apostrophe(uint32_t c)
-{
-    return c == '\'' || c == 0x2019 || c == 0x2BC;
-}
-
-/* ---- skipped spans: URLs, @mentions, HTML entities ----------------------- */
-
-static int starts_with(const scan *sc, const char *lit)
-{
-    size_t n = strlen(lit);
-    if (sc->len - sc->i < n) return 0;
-    for (size_t k = 0; k < n; k++)
-        if ((sc->s[sc->i + k] | 32) != lit[k]) return 0;
-    return 1;
-}
-
-/* Skips up to the next space; returns 1 if it skipped. */
-static void skip_to_space(scan *sc)
-{
-    while (sc->i < sc->len) {
-        size_t n;
-        uint32_t c = peek(sc, sc->i, &n);
-        if (fb_utf8_is_space(c)) break;
-        adv(sc, n, 1, c);
-    }
-}
-
-static int skip_url_or_mention(scan *sc, uint32_t c)
-{
-    if ((c == 'h' && (starts_with(sc, "http://") || starts_with(sc, "https://"))) ||
-        (c == 'w' && starts_with(sc, "www.") && !is_ascii_alnum(sc->last_cp))) {
-        skip_to_space(sc);
-        return 1;
-    }
-    if (c == '@' && !is_ascii_alnum(sc->last_cp) && sc->i + 1 < sc->len &&
-        (is_ascii_alnum((unsigned char)sc->s[sc->i + 1]) || sc->s[sc->i + 1] == '_')) {
-        adv(sc, 1, 1, c);
-        while (sc->i < sc->len) {
-            unsigned char b = (unsigned char)sc->s[sc->i];
-            if (!is_ascii_alnum(b) && b != '_') break;
-            adv(sc, 1, 1, b);
-        }
-        return 1;
-    }
-    if (c == '&') {     /* &amp; &#39; &quot; … */
-        size_t k = sc->i + 1, end = sc->i + 10 < sc->len ? sc->i + 10 : sc->len;
-        if (k < end && sc->s[k] == '#') k++;
-        size_t body = k;
-        while (k < end && is_ascii_alnum((unsigned char)sc->s[k])) k++;
-        if (k < end && sc->s[k] == ';' && k - body >= 2) {
-            adv(sc, k + 1 - sc->i, (uint32_t)(k + 1 - sc->i), ';');
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* ---- emoticons ----------------------------------------------------------- */
-
-static const char *const fixed_emoticons[] = {
-    "</3", "<3", "^_^", "^.^", "^^", "-_-", "T_T", ">_<", "o_O", "O_o", "o.O",
-    ":'(", ":')", ":'-(", NULL,
-};
-
-static int mouth_char(char c)
-{
-    return c && strchr(")(]D[pP/\\|*oO3$@}{", c) != NULL;
-}
-
-/* Length in bytes of an emoticon at s[i], or 0. */
-static size_t match_emoticon(const scan *sc)
-{
-    const char *s = sc->s + sc->i;
-    size_t left = sc->len - sc->i;
-    for (int f = 0; fixed_emoticons[f]; f++) {
-        size_t n = strlen(fixed_emoticons[f]);
-        if (n <= left && memcmp(s, fixed_emoticons[f], n) == 0 &&
-            (n == left || !is_ascii_alnum((unsigned char)s[n])) &&
-            !is_ascii_alnum(sc->last_cp)) {
-            while (n < left && (s[n] == '3' && s[0] == '<')) n++;
-            return n;
-        }
-    }
-    size_t k = 0;
-    if (k < left && s[k] == '>') k++;
-    if (k >= left || !strchr(":;=", s[k])) return 0;
-    k++;
-    if (k < left && strchr("-o^", s[k]) && k + 1 < left && mouth_char(s[k + 1])) k++;
-    if (k >= left || !mouth_char(s[k])) return 0;
-    char mouth = s[k++];
-    while (k < left && s[k] == mouth && (mouth == ')' || mouth == '(')) k++;
-    int paren = mouth == ')' || mouth == '(';
-    if (k < left && is_ascii_alnum((unsigned char)s[k])) return 0;
-    if (mouth == '/' && k < left && s[k] == '/') return 0;
-    if (!paren && (is_ascii_alnum(sc->last_cp) || sc->last_cp == ':')) return 0;
-    return k;
-}
-
-static int emit_emoticon(scan *sc, size_t n)
-{
-    fb_token *k = push(sc, FB_TOK_EMOTICON, sc->i, sc->cpi, n);
-    if (!k) return -1;
-    memcpy(sc->t->norm + sc->t->norm_len, sc->s + sc->i, n);
-    adv(sc, n, (uint32_t)n, (unsigned char)sc->s[sc->i + n - 1]);
-    finish(sc, k, n);
-    return 0;
 }
 
 /* ---- words and numbers --------------------------------------------------- */
@@ -368,7 +193,7 @@ static int ascii_word(scan *sc)
  * (fb_tokenize reserved room for every normal form up front). */
 static int emit_word(scan *sc, int hashtag)
 {
-    if (!hashtag && is_xd(sc)) return emit_emoticon(sc, 2);
+    if (!hashtag && is_xd(sc)) return fb_tok_emit_emoticon(sc, 2);
     fb_token *k = push(sc, FB_TOK_WORD, sc->i, sc->cpi, 0);
     if (!k) return -1;
     const unsigned char *s = (const unsigned char *)sc->s;
@@ -537,18 +362,6 @@ static int is_line_break(uint32_t c)
     return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029;
 }
 
-static int may_start_emoticon(const scan *sc, uint32_t c)
-{
-    switch (c) {
-    case ':': case ';': case '=': case '<': case '>': case '^': case '-':
-        return 1;
-    case 'T': case 'O': case 'o':       /* T_T o_O O_o o.O: rare, check cheaply */
-        return sc->i + 1 < sc->len && (sc->s[sc->i + 1] == '_' || sc->s[sc->i + 1] == '.');
-    default:
-        return 0;
-    }
-}
-
 /* ASCII letters that start neither a URL nor an emoticon: the common case.
  * One look at the next byte rules out "http", "www." and "XD" for most
  * words; the rest go the general way (step). */
@@ -566,7 +379,7 @@ static inline int plain_ascii_letter(const scan *sc, unsigned char b)
     case 'h': return !more || (s[1] | 32) != 't';
     case 'w': return !more || (s[1] | 32) != 'w';
     case 'x': case 'X': return !more || (s[1] != 'D' && s[1] != 'P');
-    case 'T': case 'O': case 'o': return !may_start_emoticon(sc, b);
+    case 'T': case 'O': case 'o': return !fb_tok_may_start_emoticon(sc, b);
     default: return 1;
     }
 }
@@ -578,7 +391,7 @@ static int step(scan *sc)
     if (plain_ascii_letter(sc, b)) return emit_word(sc, 0);
     size_t n;
     uint32_t c = peek(sc, sc->i, &n);
-    if (fb_utf8_is_space(c)) {
+    if (c < 0x80 ? c == ' ' || (c >= 0x09 && c <= 0x0D) : fb_utf8_is_space(c)) {   /* ASCII inline */
         if (is_line_break(c) && sc->t->n && !(sc->t->v[sc->t->n - 1].flags & FB_TOKF_SENT_END)) {
             sc->sent++;
             sc->clause++;
@@ -586,9 +399,9 @@ static int step(scan *sc)
         adv(sc, n, 1, c);
         return 0;
     }
-    if (skip_url_or_mention(sc, c)) return 0;
-    size_t emo = may_start_emoticon(sc, c) ? match_emoticon(sc) : 0;
-    if (emo) return emit_emoticon(sc, emo);
+    if (fb_tok_skip_url_or_mention(sc, c)) return 0;
+    size_t emo = fb_tok_may_start_emoticon(sc, c) ? fb_tok_match_emoticon(sc) : 0;
+    if (emo) return fb_tok_emit_emoticon(sc, emo);
     if (c == '#' && sc->i + 1 < sc->len) {
         size_t n2;
         uint32_t c2 = peek(sc, sc->i + 1, &n2);
@@ -613,7 +426,7 @@ int fb_tokenize(const char *text, size_t len, fb_tokens *t)
     scan sc = { .s = text, .len = len, .t = t };
     /* normal forms never outgrow the text plus one NUL per token */
     if (2 * len + 16 > t->norm_cap &&
-        grow((void **)&t->norm, &t->norm_cap, &t->own_norm, 2 * len + 16, 1))
+        fb_tok_grow((void **)&t->norm, &t->norm_cap, &t->own_norm, 2 * len + 16, 1))
         return -1;
     while (sc.i < sc.len && !sc.err) {
         unsigned char b = (unsigned char)text[sc.i];
