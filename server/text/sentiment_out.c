@@ -245,23 +245,21 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 
 /* ---- terms --------------------------------------------------------------- */
 
+/* A word that is no stopword, negator, booster or contrast word, of at
+ * least two letters; from the info bits the scorer keeps per token. */
 static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
 {
-    const fb_token *k = &t->v[i];
-    if (k->kind != FB_TOK_WORD || k->cp_end - k->cp_start < 2) return 0;
-    const fb_lexent *e = s->surf[i];
-    return !(e && (e->flags & (FB_LEXF_STOPWORD | FB_LEXF_NEGATOR | FB_LEXF_BOOSTER |
-                               FB_LEXF_CONTRAST)));
+    if (s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR | FB_LEXF_BOOSTER |
+                      FB_LEXF_CONTRAST))
+        return 0;
+    return t->v[i].cp_end - t->v[i].cp_start >= 2;
 }
 
 static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
 {
-    const fb_lexent *e = s->surf[i];
-    if (e && (e->flags & FB_LEXF_ASPECT)) return e->aspect;
-    if (s->ids[i] < FB_LEX_NUMBIT) {
-        e = fb_lexicon_stem_entry(lx, s->ids[i]);
-        if (e->flags & FB_LEXF_ASPECT) return e->aspect;
-    }
+    uint32_t info = s->info[i];
+    if (info & FB_LEXF_ASPECT) return s->surf[i]->aspect;
+    if (info & FB_STEMBIT_ASPECT << 8) return fb_lexicon_stem_entry(lx, s->ids[i])->aspect;
     return -1;
 }
 
