@@ -399,7 +399,8 @@ static int step(scan *sc)
         adv(sc, n, 1, c);
         return 0;
     }
-    if (fb_tok_skip_url_or_mention(sc, c)) return 0;
+    if ((c == 'h' || c == 'w' || c == '@' || c == '&') && fb_tok_skip_url_or_mention(sc, c))
+        return 0;                       /* (the only first bytes it skips from) */
     size_t emo = fb_tok_may_start_emoticon(sc, c) ? fb_tok_match_emoticon(sc) : 0;
     if (emo) return fb_tok_emit_emoticon(sc, emo);
     if (c == '#' && sc->i + 1 < sc->len) {

@@ -109,15 +109,3 @@ int fb_tok_emit_emoticon(scan *sc, size_t n)
     finish(sc, k, n);
     return 0;
 }
-
-int fb_tok_may_start_emoticon(const scan *sc, uint32_t c)
-{
-    switch (c) {
-    case ':': case ';': case '=': case '<': case '>': case '^': case '-':
-        return 1;
-    case 'T': case 'O': case 'o':       /* T_T o_O O_o o.O: rare, check cheaply */
-        return sc->i + 1 < sc->len && (sc->s[sc->i + 1] == '_' || sc->s[sc->i + 1] == '.');
-    default:
-        return 0;
-    }
-}
