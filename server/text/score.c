@@ -125,6 +125,23 @@ static void word_aspect(walk *w, size_t i, unsigned info)
     }
 }
 
+/* Whether a phrase may start at token i, whose successor's info is nxi:
+ * the tests fb_lexicon_phrase_at starts with (a phrase head followed by a
+ * phrase's second word, either may be a number for <num>), and for two
+ * words the bigram filter. Most words that may start a phrase ("the",
+ * "not") are followed by a word that is no phrase's second word: noted
+ * once here, those cost the walk nothing. Combined tests, not a chain of
+ * branches: the outcome is data. */
+static inline int may_pair(const walk *w, size_t i, unsigned nxi)
+{
+    int may = ((w->s->info[i] & (FB_STEMBIT_HEAD << 8 | FB_INFO_NUMBER)) != 0) &
+              ((nxi & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)) != 0);
+    uint32_t id = w->s->ids[i], nx = w->s->ids[i + 1];
+    if (may && id < FB_LEX_NUMBIT && nx < FB_LEX_NUMBIT)
+        may = fb_lexicon_bigram_maybe(w->bg_filter, id, nx);
+    return may;
+}
+
 /* Resolves the tokens and notes, per token, what kind it is in its info
  * bits, so the walk branches once per token on one value. Written to be
  * free of data-dependent branches where it can: which tokens are words,
@@ -140,6 +157,7 @@ static void resolve(walk *w)
         unsigned f = info[i] | (unsigned)(k->kind != FB_TOK_WORD) << 15 |
                      (unsigned)(k->kind == FB_TOK_PUNCT) << 14 | (unsigned)(k->kind == FB_TOK_NUMBER) << 13;
         info[i] = f;
+        if (i > 0) info[i - 1] |= may_pair(w, i - 1, f) ? FB_INFO_PAIR : 0;
         caps_diff |= (k->flags & (FB_TOKF_HAS_CASED | FB_TOKF_CAPS)) == FB_TOKF_HAS_CASED;
         w->s->aspect[i] = 0;
         if ((f & INFO_ASPECT) && !(f & FB_INFO_NONWORD)) word_aspect(w, i, f);
@@ -300,18 +318,7 @@ static float absorb_adjacent(walk *w, size_t i, float v, int kind)
 static uint32_t step(walk *w, size_t i)
 {
     const fb_phrase *p = NULL;
-    uint32_t id = w->s->ids[i];
-    /* Most words that may start a phrase ("the", "not") are followed by a
-     * word that is no phrase's second word: skip the probe then (the same
-     * test fb_lexicon_phrase_at starts with; a number may be <num>). One
-     * combined test, not a chain of branches: the outcome is data. */
-    unsigned nxi = i + 1 < w->t->n ? w->s->info[i + 1] : 0;
-    int may_start = ((w->s->info[i] & (FB_STEMBIT_HEAD << 8 | FB_INFO_NUMBER)) != 0) &
-                    ((nxi & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)) != 0);
-    uint32_t nx = may_start ? w->s->ids[i + 1] : FB_LEX_NONE;
-    if (may_start && id < FB_LEX_NUMBIT && nx < FB_LEX_NUMBIT)      /* two words: the filter first */
-        may_start = fb_lexicon_bigram_maybe(w->bg_filter, id, nx);
-    if (may_start)
+    if (w->s->info[i] & FB_INFO_PAIR)                          /* see may_pair */
         p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
                                  FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
     const fb_lexent *e = p ? &p->ent : w->s->surf[i];
@@ -357,11 +364,11 @@ static uint32_t step(walk *w, size_t i)
 }
 
 /* What makes a word one the rules act on: an entry that acts (valence,
- * booster, negator, contrast) or a stem that may start a phrase or has a
+ * booster, negator, contrast) or a stem that may start a phrase here or has a
  * valence. Most words have none, and step would only note them as content
  * for an unmet expectation. */
 #define INFO_ACTS (FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST | \
-                   (FB_STEMBIT_HEAD | FB_STEMBIT_VALENCE) << 8 | FB_INFO_NONWORD)
+                   FB_STEMBIT_VALENCE << 8 | FB_INFO_PAIR | FB_INFO_NONWORD)
 
 /* Tokens first..last (no punctuation) belong to the current clause. */
 static inline void note_run(walk *w, size_t first, size_t last)

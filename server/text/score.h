@@ -38,6 +38,8 @@ typedef struct fb_contrast {
 } fb_contrast;
 
 /* fb_scored.info bits above the lexical ones (flags, stem bits << 8). */
+#define FB_INFO_PAIR 0x1000000   /* a phrase may start here (this word and the next pass
+                                    fb_lexicon_phrase_at's first tests) */
 #define FB_INFO_NUMBER 0x2000
 #define FB_INFO_PUNCT 0x4000
 #define FB_INFO_NONWORD 0x8000
