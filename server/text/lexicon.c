@@ -243,6 +243,15 @@ uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uin
     return tag_to_id(lx, tag, surf);
 }
 
+/* The tag table (1 MiB) misses the cache for the rarer words: ask for
+ * every token's slot at once (non-words have hash 0: a harmless load), so
+ * the misses overlap instead of queueing. */
+void fb_lexicon_prefetch_words(const fb_lexicon *lx, const fb_tokens *t)
+{
+    const _Atomic uint64_t *tags = fb_stem_tags(lx->stemmer);
+    for (size_t i = 0; i < t->n; i++) fb_stem_tag_prefetch(tags, t->v[i].hash);
+}
+
 const fb_lexent fb_lexent_none = { .aspect = -1, .stem = FB_LEX_NONE };
 
 void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
@@ -250,10 +259,7 @@ void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_
 {
     const _Atomic uint64_t *tags = fb_stem_tags(lx->stemmer);
     uint32_t none = (uint32_t)lx->stem_tab.count;      /* bits[none] is 0 */
-    /* The tag table (1 MiB) misses the cache for the rarer words: ask for
-     * every token's slot first (non-words have hash 0: a harmless load), so
-     * the misses overlap instead of queueing */
-    for (size_t i = 0; i < t->n; i++) fb_stem_tag_prefetch(tags, t->v[i].hash);
+    fb_lexicon_prefetch_words(lx, t);
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
         const char *txt = fb_token_text(t, k);

@@ -102,6 +102,10 @@ extern const fb_lexent fb_lexent_none;
 void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
                                const fb_lexent **surf, uint32_t *info);
 
+/* Starts loading the word cache slots fb_lexicon_resolve_tokens will read
+ * for t's words (a hint: no effect on results). */
+void fb_lexicon_prefetch_words(const fb_lexicon *lx, const fb_tokens *t);
+
 /* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);
 

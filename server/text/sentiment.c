@@ -82,6 +82,9 @@ static int pick_language(const fb_textengine *te, const char *lang, const char *
     const fb_lexicon *fb = fb_text_lexicon(te, fallback && *fallback ? fallback : "en");
     if (!fb) fb = fb_text_lexicon(te, "en");
     if (!fb) fb = te->langs[0];
+    /* the fallback is the likely answer: its word cache lines load while
+     * the guess runs (wasted, harmlessly, if another language wins) */
+    if (te->n_langs > 1) fb_lexicon_prefetch_words(fb, t);
     *lx = te->n_langs > 1 ? fb_langid_guess(te->langid, t, fb) : fb;
     return FB_OK;
 }
