@@ -134,12 +134,11 @@ static void word_aspect(walk *w, size_t i, unsigned info)
  * branches: the outcome is data. */
 static inline int may_pair(const walk *w, size_t i, unsigned nxi)
 {
-    int may = ((w->s->info[i] & (FB_STEMBIT_HEAD << 8 | FB_INFO_NUMBER)) != 0) &
-              ((nxi & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)) != 0);
     uint32_t id = w->s->ids[i], nx = w->s->ids[i + 1];
-    if (may && id < FB_LEX_NUMBIT && nx < FB_LEX_NUMBIT)
-        may = fb_lexicon_bigram_maybe(w->bg_filter, id, nx);
-    return may;
+    int two_words = (id < FB_LEX_NUMBIT) & (nx < FB_LEX_NUMBIT);
+    return ((w->s->info[i] & (FB_STEMBIT_HEAD << 8 | FB_INFO_NUMBER)) != 0) &
+           ((nxi & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)) != 0) &
+           ((two_words ^ 1) | fb_lexicon_bigram_maybe(w->bg_filter, id, nx));
 }
 
 /* Resolves the tokens and notes, per token, what kind it is in its info
@@ -157,7 +156,7 @@ static void resolve(walk *w)
         unsigned f = info[i] | (unsigned)(k->kind != FB_TOK_WORD) << 15 |
                      (unsigned)(k->kind == FB_TOK_PUNCT) << 14 | (unsigned)(k->kind == FB_TOK_NUMBER) << 13;
         info[i] = f;
-        if (i > 0) info[i - 1] |= may_pair(w, i - 1, f) ? FB_INFO_PAIR : 0;
+        if (i > 0) info[i - 1] |= (uint32_t)may_pair(w, i - 1, f) * FB_INFO_PAIR;
         caps_diff |= (k->flags & (FB_TOKF_HAS_CASED | FB_TOKF_CAPS)) == FB_TOKF_HAS_CASED;
         w->s->aspect[i] = 0;
         if ((f & INFO_ASPECT) && !(f & FB_INFO_NONWORD)) word_aspect(w, i, f);
