@@ -193,6 +193,20 @@ static inline uint32_t tag_to_id(const fb_lexicon *lx, uint32_t tag, const fb_le
     return tag;
 }
 
+/* tag_to_id without branches, for the scorer's loop: which kind of tag a
+ * word has is data, and a mispredicted branch per word costs more than
+ * selecting both ways. *surf gets &fb_lexent_none if no surface entry.
+ * (tag != FB_LEX_NONE - 1.) */
+static inline uint32_t tag_decode(const fb_lexicon *lx, uint32_t tag, const fb_lexent **surf)
+{
+    uintptr_t is_surf = (tag & (TAG_SURFACE | TAG_PREFIX)) == TAG_SURFACE && tag < TAG_PREFIX;
+    uintptr_t m = (uintptr_t)0 - is_surf;
+    uintptr_t at = (uintptr_t)lx->surf + (uintptr_t)(tag & (TAG_SURFACE - 1)) * sizeof *lx->surf;
+    const fb_lexent *e = (const fb_lexent *)((at & m) | ((uintptr_t)&fb_lexent_none & ~m));
+    *surf = e;
+    return tag < TAG_SURFACE ? tag : e->stem;      /* fb_lexent_none.stem: FB_LEX_NONE */
+}
+
 /* What a word resolves to, as a tag for the stemmer's word cache: its
  * surface entry (TAG_SURFACE | id), else its stem's id, else (no entry)
  * TAG_PREFIX | the stem's length if the stem is a prefix of the word, as
@@ -270,11 +284,14 @@ void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_
              * never cached: they take the call) */
             if (!(k->norm_len <= FB_STEM_MAX_WORD && fb_stem_tag_probe(tags, k->hash, &tag)))
                 tag = word_tag_of(lx, txt, k->norm_len, k->hash);
-            id = tag_to_id(lx, tag, &e);
-            if (tag == FB_LEX_NONE - 1) id = resolve_direct(lx, txt, k->norm_len, &e);
-            if (!e) e = &fb_lexent_none;
+            if (tag == FB_LEX_NONE - 1) {
+                id = resolve_direct(lx, txt, k->norm_len, &e);
+                if (!e) e = &fb_lexent_none;
+            } else {
+                id = tag_decode(lx, tag, &e);
+            }
             info[i] = e->flags | (uint32_t)lx->bits[id < none ? id : none] << 8 |
-                      ((tag & ~0xFFu) == TAG_PREFIX ? (tag & 0xFF) << 16 : 0);
+                      (uint32_t)((tag & ~0xFFu) == TAG_PREFIX) * ((tag & 0xFF) << 16);
         } else {
             if (k->kind == FB_TOK_NUMBER) id = fb_lexicon_number_id(lx, txt, k->norm_len);
             if (k->kind != FB_TOK_PUNCT) e = fb_lexicon_surface(lx, txt, k->norm_len);  /* "10/10", emoji */
