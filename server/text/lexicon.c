@@ -204,7 +204,8 @@ static inline uint32_t tag_decode(const fb_lexicon *lx, uint32_t tag, const fb_l
     uintptr_t at = (uintptr_t)lx->surf + (uintptr_t)(tag & (TAG_SURFACE - 1)) * sizeof *lx->surf;
     const fb_lexent *e = (const fb_lexent *)((at & m) | ((uintptr_t)&fb_lexent_none & ~m));
     *surf = e;
-    return tag < TAG_SURFACE ? tag : e->stem;      /* fb_lexent_none.stem: FB_LEX_NONE */
+    uint32_t via = e->stem, is_stem = (uint32_t)0 - (tag < TAG_SURFACE);   /* none's: FB_LEX_NONE */
+    return (tag & is_stem) | (via & ~is_stem);
 }
 
 /* What a word resolves to, as a tag for the stemmer's word cache: its

@@ -141,6 +141,14 @@ static inline int may_pair(const walk *w, size_t i, unsigned nxi)
            ((two_words ^ 1) | fb_lexicon_bigram_maybe(w->bg_filter, id, nx));
 }
 
+/* The info bits of each token kind (a table: no branch on the kind). */
+static const uint32_t kind_info[8] = {
+    [FB_TOK_NUMBER] = FB_INFO_NONWORD | FB_INFO_NUMBER,
+    [FB_TOK_EMOTICON] = FB_INFO_NONWORD,
+    [FB_TOK_EMOJI] = FB_INFO_NONWORD,
+    [FB_TOK_PUNCT] = FB_INFO_NONWORD | FB_INFO_PUNCT,
+};
+
 /* Resolves the tokens and notes, per token, what kind it is in its info
  * bits, so the walk branches once per token on one value. Written to be
  * free of data-dependent branches where it can: which tokens are words,
@@ -153,8 +161,7 @@ static void resolve(walk *w)
     int caps_diff = 0;
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
-        unsigned f = info[i] | (unsigned)(k->kind != FB_TOK_WORD) << 15 |
-                     (unsigned)(k->kind == FB_TOK_PUNCT) << 14 | (unsigned)(k->kind == FB_TOK_NUMBER) << 13;
+        unsigned f = info[i] | kind_info[k->kind & 7];
         info[i] = f;
         if (i > 0) info[i - 1] |= (uint32_t)may_pair(w, i - 1, f) * FB_INFO_PAIR;
         caps_diff |= (k->flags & (FB_TOKF_HAS_CASED | FB_TOKF_CAPS)) == FB_TOKF_HAS_CASED;
