@@ -365,23 +365,26 @@ static int is_line_break(uint32_t c)
 /* ASCII letters that start neither a URL nor an emoticon: the common case.
  * One look at the next byte rules out "http", "www." and "XD" for most
  * words; the rest go the general way (step). */
-#define LETTER_BIT(c) (1ull << ((c) - 0x40))
-#define CHECKED_LETTERS (LETTER_BIT('h') | LETTER_BIT('w') | LETTER_BIT('x') | LETTER_BIT('X') | \
-                         LETTER_BIT('T') | LETTER_BIT('O') | LETTER_BIT('o'))
+/* The next bytes that make a letter more than a word's start: "ht"
+ * (http), "ww" (www.), "XD"/"XP", and "T_", "o.", … (emoticons). 0 for
+ * the other letters: only a NUL byte after them takes the general way,
+ * which is correct anyway. */
+static const unsigned char next_a[256] = {
+    ['h'] = 't', ['w'] = 'w', ['x'] = 'D', ['X'] = 'D', ['T'] = '_', ['O'] = '_', ['o'] = '_',
+};
+static const unsigned char next_b[256] = {
+    ['h'] = 'T', ['w'] = 'W', ['x'] = 'P', ['X'] = 'P', ['T'] = '.', ['O'] = '.', ['o'] = '.',
+};
 
+/* ASCII letters that start neither a URL nor an emoticon: the common case.
+ * One look at the next byte, in tables: no branch on which letter (which
+ * follows no pattern); the few that may start more go the general way
+ * (step). */
 static inline int plain_ascii_letter(const scan *sc, unsigned char b)
 {
     if (!(ascii_class[b] & (A_LOWER | A_UPPER))) return 0;
-    if (!(CHECKED_LETTERS >> (b - 0x40) & 1)) return 1;     /* letters are 0x41..0x7A */
-    const char *s = sc->s + sc->i;
-    int more = sc->len - sc->i >= 2;
-    switch (b) {
-    case 'h': return !more || (s[1] | 32) != 't';
-    case 'w': return !more || (s[1] | 32) != 'w';
-    case 'x': case 'X': return !more || (s[1] != 'D' && s[1] != 'P');
-    case 'T': case 'O': case 'o': return !fb_tok_may_start_emoticon(sc, b);
-    default: return 1;
-    }
+    unsigned char nb = sc->i + 1 < sc->len ? (unsigned char)sc->s[sc->i + 1] : 0xFF;  /* no UTF-8 byte */
+    return (nb != next_a[b]) & (nb != next_b[b]);
 }
 
 static int step(scan *sc)
