@@ -134,10 +134,19 @@ static const fb_lexicon *pick(const fb_langid *li, uint64_t counts, const fb_lex
     return tied == 1 ? first : (fallback ? fallback : first);
 }
 
-/* The counts a word adds (0 if it is no stopword). */
+/* The counts a word adds (0 if it is no stopword). The first three slots
+ * of its probe sequence are looked at without branches (whether a word is
+ * a stopword is data: about every other one is); only a longer sequence,
+ * rare at this load, loops. A word is in at most one slot, and never past
+ * an empty one. */
 static uint64_t word_inc(const fb_langid *li, uint64_t h)
 {
-    for (size_t j = home(h, li->mask);; j = (j + 1) & li->mask) {
+    size_t m = li->mask, j = home(h, m);
+    uint64_t h0 = li->hash[j], h1 = li->hash[(j + 1) & m], h2 = li->hash[(j + 2) & m];
+    uint64_t inc = (h0 == h ? li->inc[j] : 0) | (h1 == h ? li->inc[(j + 1) & m] : 0) |
+                   (h2 == h ? li->inc[(j + 2) & m] : 0);
+    if (inc | !h0 | !h1 | !h2) return inc;
+    for (j = (j + 3) & m;; j = (j + 1) & m) {
         if (li->hash[j] == h) return li->inc[j];
         if (!li->hash[j]) return 0;
     }

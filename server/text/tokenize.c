@@ -414,9 +414,12 @@ static int step(scan *sc)
             return emit_word(sc, 1);
         }
     }
-    if (fb_utf8_is_letter(c)) return emit_word(sc, 0);
+    /* (ASCII tested inline: punctuation comes this way, and no ASCII byte
+     * is an emoji) */
+    if (c < 0x80 ? (ascii_class[c] & (A_LOWER | A_UPPER)) != 0 : fb_utf8_is_letter(c))
+        return emit_word(sc, 0);
     if (c >= '0' && c <= '9') return emit_number(sc);
-    if (fb_utf8_is_emoji(c)) return emit_emoji(sc, c, n);
+    if (c >= 0x80 && fb_utf8_is_emoji(c)) return emit_emoji(sc, c, n);
     if (punct_class(sc, c, sc->i)) return emit_punct(sc);
     adv(sc, n, 1, c);       /* anything else: a separator */
     return 0;
