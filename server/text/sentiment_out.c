@@ -119,10 +119,12 @@ typedef struct aspect_walk {
     int has_last;
 } aspect_walk;
 
+/* (over the set bits only: a clause names one aspect or two, and which
+ * ones is data a per-aspect branch would mispredict) */
 static int credit(aspect_acc *acc, uint32_t mask, const clause_info *c)
 {
-    for (int a = 0; a < FB_N_ASPECTS; a++)
-        if ((mask >> a) & 1 && acc_add(acc, a, c)) return -1;
+    for (uint32_t m = mask; m; m &= m - 1)
+        if (acc_add(acc, __builtin_ctz(m), c)) return -1;
     return 0;
 }
 
@@ -160,15 +162,17 @@ static int close_clause(clause_info *c, aspect_walk *w, aspect_acc *acc)
 static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
 {
     size_t n = 0;
-    for (int a = 0; a < FB_N_ASPECTS; a++) n += acc->n[a] > 0;
+    uint32_t named = 0;                 /* the aspects with spans */
+    for (int a = 0; a < FB_N_ASPECTS; a++) named |= (uint32_t)(acc->n[a] > 0) << a;
+    n = (size_t)__builtin_popcount(named);
     if (!n) return 0;
     fb_aspect_score *as = malloc(n * sizeof *as + acc->n_log * sizeof(uint32_t[2]));
     if (!as) return -1;
     uint32_t (*spans)[2] = (uint32_t (*)[2])(as + n);
     uint32_t (*at[FB_N_ASPECTS])[2];
     size_t k = 0;
-    for (int a = 0; a < FB_N_ASPECTS; a++) {
-        if (!acc->n[a]) continue;
+    for (uint32_t m = named; m; m &= m - 1) {
+        int a = __builtin_ctz(m);
         as[k].aspect = fb_aspect_names[a];
         as[k].compound = fb_score_normalize(acc->sum[a]);
         as[k].label = fb_label_for(as[k].compound);
