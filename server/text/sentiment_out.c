@@ -253,18 +253,16 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
  * least two letters; from the info bits the scorer keeps per token. */
 static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
 {
-    if (s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR | FB_LEXF_BOOSTER |
-                      FB_LEXF_CONTRAST))
-        return 0;
-    return t->v[i].cp_end - t->v[i].cp_start >= 2;
+    return ((s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR |
+                           FB_LEXF_BOOSTER | FB_LEXF_CONTRAST)) == 0) &
+           (t->v[i].cp_end - t->v[i].cp_start >= 2);
 }
 
 static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
 {
-    uint32_t info = s->info[i];
-    if (info & FB_LEXF_ASPECT) return s->surf[i]->aspect;
-    if (info & FB_STEMBIT_ASPECT << 8) return fb_lexicon_stem_entry(lx, s->ids[i])->aspect;
-    return -1;
+    int a = s->surf[i]->aspect;          /* -1 unless the entry names an aspect */
+    if (a < 0 && (s->info[i] & FB_STEMBIT_ASPECT << 8)) a = fb_lexicon_stem_entry(lx, s->ids[i])->aspect;
+    return a;
 }
 
 /* One candidate term while collecting: its stem either lives in the
@@ -359,8 +357,21 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     sc.len = sc.cap = 0;
     size_t n_cand = 0;
     int rc = 0;
-    for (size_t i = 0; i < t->n && n_cand < MAX_TERMS; i++) {
-        if (!is_content_word(t, s, i)) continue;
+    /* Content words are gathered 64 tokens at a time without a branch per
+     * token (which tokens are content words is data), then handled. */
+    uint32_t idx[64];
+    size_t next = 0, m = 0, q = 0;
+    while (n_cand < MAX_TERMS) {
+        if (q == m) {                              /* gather the next 64 tokens' */
+            if (next >= t->n) break;
+            size_t end = next + 64 < t->n ? next + 64 : t->n;
+            for (m = q = 0; next < end; next++) {
+                idx[m] = (uint32_t)next;
+                m += (size_t)is_content_word(t, s, next);
+            }
+            continue;
+        }
+        size_t i = idx[q++];
         const fb_token *k = &t->v[i];
         term_cand c = { .tok = (uint32_t)i, .id = FB_LEX_NONE };
         uint32_t id = s->ids[i];
