@@ -142,9 +142,10 @@ static const fb_lexicon *pick(const fb_langid *li, uint64_t counts, const fb_lex
 static uint64_t word_inc(const fb_langid *li, uint64_t h)
 {
     size_t m = li->mask, j = home(h, m);
-    uint64_t h0 = li->hash[j], h1 = li->hash[(j + 1) & m], h2 = li->hash[(j + 2) & m];
-    uint64_t inc = (h0 == h ? li->inc[j] : 0) | (h1 == h ? li->inc[(j + 1) & m] : 0) |
-                   (h2 == h ? li->inc[(j + 2) & m] : 0);
+    size_t j1 = (j + 1) & m, j2 = (j + 2) & m;
+    uint64_t h0 = li->hash[j], h1 = li->hash[j1], h2 = li->hash[j2];
+    uint64_t inc = (li->inc[j] & -(uint64_t)(h0 == h)) | (li->inc[j1] & -(uint64_t)(h1 == h)) |
+                   (li->inc[j2] & -(uint64_t)(h2 == h));      /* (loads unconditional: no branch) */
     if (inc | !h0 | !h1 | !h2) return inc;
     for (j = (j + 3) & m;; j = (j + 1) & m) {
         if (li->hash[j] == h) return li->inc[j];
