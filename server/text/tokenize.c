@@ -305,8 +305,20 @@ static int emit_emoji(scan *sc, uint32_t base, size_t n0)
 
 /* ---- punctuation --------------------------------------------------------- */
 
+#define DASH 0xFF
+
+/* The ASCII punctuation classes in a table (a switch is a chain of
+ * branches on data); DASH needs its context. */
+static const unsigned char ascii_punct[128] = {
+    ['.'] = FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END, ['!'] = FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END,
+    ['?'] = FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END,
+    [','] = FB_TOKF_CLAUSE_END, [';'] = FB_TOKF_CLAUSE_END, [':'] = FB_TOKF_CLAUSE_END,
+    ['('] = FB_TOKF_CLAUSE_END, [')'] = FB_TOKF_CLAUSE_END, ['-'] = DASH,
+};
+
 static int punct_class(const scan *sc, uint32_t c, size_t at)
 {
+    if (c < 0x80 && ascii_punct[c] != DASH) return ascii_punct[c];
     switch (c) {
     case '.': case '!': case '?': case 0x2026: case 0x3002: case 0x61F:
         return FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END;
