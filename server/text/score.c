@@ -125,6 +125,14 @@ static void word_aspect(walk *w, size_t i, unsigned info)
     }
 }
 
+/* The aspect bytes of the words noted as candidates (a few per text). */
+static void resolve_aspects(walk *w, size_t n_cand)
+{
+    uint32_t *cand = w->s->asp;          /* rewritten in place: kept <= read */
+    w->s->n_asp = 0;
+    for (size_t c = 0; c < n_cand; c++) word_aspect(w, cand[c], w->s->info[cand[c]]);
+}
+
 /* Whether a phrase may start at token i, whose successor's info is nxi:
  * the tests fb_lexicon_phrase_at starts with (a phrase head followed by a
  * phrase's second word, either may be a number for <num>), and for two
@@ -159,6 +167,7 @@ static void resolve(walk *w)
     uint32_t *info = w->s->info;
     fb_lexicon_resolve_tokens(w->lx, t, w->s->ids, w->s->surf, info);
     int caps_diff = 0;
+    size_t n_cand = 0;
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
         unsigned f = info[i] | kind_info[k->kind & 7];
@@ -166,9 +175,11 @@ static void resolve(walk *w)
         if (i > 0) info[i - 1] |= (uint32_t)may_pair(w, i - 1, f) * FB_INFO_PAIR;
         caps_diff |= (k->flags & (FB_TOKF_HAS_CASED | FB_TOKF_CAPS)) == FB_TOKF_HAS_CASED;
         w->s->aspect[i] = 0;
-        if ((f & INFO_ASPECT) && !(f & FB_INFO_NONWORD)) word_aspect(w, i, f);
+        w->s->asp[n_cand] = (uint32_t)i;                   /* a candidate, kept if a word */
+        n_cand += ((f & INFO_ASPECT) != 0) & ((f & FB_INFO_NONWORD) == 0);   /* with aspect bits */
     }
     w->caps_diff = caps_diff;
+    resolve_aspects(w, n_cand);
 }
 
 /* A rating such as "8/10" or "2/5": valence from the ratio, 55% neutral. */
