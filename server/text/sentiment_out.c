@@ -336,7 +336,10 @@ static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_can
         memcpy(str, fb_token_text(t, k), k->norm_len);
         str[k->norm_len] = '\0';
         str += k->norm_len + 1;
-        tm[i].aspect = cand[i].aspect >= 0 ? fb_aspect_names[cand[i].aspect] : NULL;
+        /* the name, or NULL, selected without a branch (aspects are data) */
+        int a = cand[i].aspect;
+        uintptr_t named = (uintptr_t)0 - (uintptr_t)(a >= 0);
+        tm[i].aspect = (const char *)((uintptr_t)fb_aspect_names[a + (a < 0)] & named);
     }
     out->terms = tm;
     out->n_terms = n;

@@ -111,11 +111,6 @@ int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created)
     return (int64_t)t->count++;
 }
 
-const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n)
-{
-    if (n) *n = t->key_len[id];
-    return t->arena + t->key_off[id];
-}
 
 size_t fb_strtab_bytes(const fb_strtab *t)
 {

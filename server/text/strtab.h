@@ -42,8 +42,13 @@ int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n);
  * probe several tables with one word hash it once). */
 int64_t fb_strtab_find_h(const fb_strtab *t, const char *s, size_t n, uint64_t h);
 
-/* The key of id (NUL-terminated); *n gets its length if n is not NULL. */
-const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n);
+/* The key of id (NUL-terminated); *n gets its length if n is not NULL.
+ * Inline: terms read a stem per content word. */
+static inline const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n)
+{
+    if (n) *n = t->key_len[id];
+    return t->arena + t->key_off[id];
+}
 
 /* Bytes of heap memory held. */
 size_t fb_strtab_bytes(const fb_strtab *t);
