@@ -412,8 +412,12 @@ const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
                                       size_t n, size_t i, int mask)
 {
     if (i + 1 >= n || !lx->n_phrases) return NULL;
-    uint32_t t0 = ids[i];
+    uint32_t t0 = ids[i], t1 = ids[i + 1];
     if (mask == FB_LEXF_ASPECT && t0 < FB_LEX_NUMBIT && !(lx->bits[t0] & FB_STEMBIT_ASPECT_HEAD)) return NULL;
+    if (t0 < FB_LEX_NUMBIT && t1 < FB_LEX_NUMBIT) {     /* two words: one pair to try */
+        if (!(lx->bits[t0] & FB_STEMBIT_HEAD) || !(lx->bits[t1] & FB_STEMBIT_SECOND)) return NULL;
+        return longest_in(lx, t0, t1, ids, n, i, mask);
+    }
     uint32_t heads[2], seconds[2];
     size_t nh = alternatives(lx, ids[i], 1, heads);
     if (!nh) return NULL;
