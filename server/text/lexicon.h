@@ -95,9 +95,9 @@ extern const fb_lexent fb_lexent_none;
  * (FB_STEMBIT_*) of a word's stem << 8 (all the scorer needs to know
  * whether a rule acts on the word) | FB_LEX_INFO_STEMLEN: for a word
  * without a lexicon stem whose stem is a prefix of it, that prefix's
- * length << 16 (0: unknown, ask the stemmer). Bits 13..15 are left to the
- * caller. Words seen before cost one cache load each (no call, no
- * stemming). */
+ * length << 16 (0: unknown, ask the stemmer). Bits 13..15 and 24..31 are
+ * left to the caller. Words seen before cost one cache load each (no call,
+ * no stemming). */
 #define FB_LEX_INFO_STEMLEN(info) (((info) >> 16) & 0xFF)
 void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
                                const fb_lexent **surf, uint32_t *info);

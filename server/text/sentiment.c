@@ -126,7 +126,7 @@ int fb_sentiment_analyze(const fb_textengine *te, const char *text, size_t len,
     }
     const fb_lexicon *lx = NULL;
     int rc = pick_language(te, lang, fallback_lang, &t, &lx, err);
-    fb_scored s;       /* ~8 KiB of stack scratch: no allocation for short texts */
+    fb_scored s;       /* ~10 KiB of stack scratch: no allocation for short texts */
     if (rc == FB_OK) {
         if (fb_score_tokens(lx, te->emoji, &t, &s))
             rc = fb_err_set(err, FB_INTERNAL, "sentiment: out of memory");
