@@ -351,8 +351,8 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 {
     enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
     uint16_t set[SET];
-    size_t set_mask = 15;          /* at most half full: terms <= words */
-    while (set_mask + 1 < 2 * t->n_words && set_mask + 1 < SET) set_mask = 2 * set_mask + 1;
+    size_t set_mask = 15;          /* terms <= words: a quarter full, half for long texts */
+    while (set_mask + 1 < 4 * t->n_words && set_mask + 1 < SET) set_mask = 2 * set_mask + 1;
     memset(set, 0, (set_mask + 1) * sizeof *set);
     term_cand cand[MAX_TERMS];
     term_scratch sc;
