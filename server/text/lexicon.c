@@ -94,13 +94,8 @@ static int phrase_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : (x->key > y->key);
 }
 
-static uint64_t bigram_key(uint32_t a, uint32_t b) { return ((uint64_t)a << 32 | b) + 1; }
-
-static size_t bigram_slot(uint64_t key, size_t mask)
-{
-    key *= 0x9E3779B97F4A7C15ull;
-    return (size_t)(key >> 32) & mask;
-}
+#define bigram_key fb_lexicon_bigram_key
+#define bigram_slot fb_lexicon_bigram_slot
 
 /* Indexes runs of phrases sharing their first two words. -1 on OOM. */
 static int index_bigrams(fb_lexicon *lx)
@@ -129,7 +124,7 @@ static int index_bigrams(fb_lexicon *lx)
         while (j < lx->n_phrases && lx->phrases[j].head == p->head &&
                lx->phrases[j].second == p->second) j++;
         uint64_t key = bigram_key(p->head, p->second);
-        size_t f = bigram_slot(key, (size_t)65535);
+        size_t f = bigram_slot(key, FB_LEX_BG_FILTER_BITS - 1);
         lx->bg_filter[f >> 6] |= 1ull << (f & 63);
         size_t s = bigram_slot(key, lx->bg_mask);
         while (lx->bg[s].key) s = (s + 1) & lx->bg_mask;
@@ -184,9 +179,41 @@ const char *fb_lexicon_lang(const fb_lexicon *lx) { return lx->lang; }
 fb_stemmer *fb_lexicon_stemmer(const fb_lexicon *lx) { return lx->stemmer; }
 
 #define TAG_SURFACE 0x400000u      /* word tag: a surface entry id, not a stem id */
+#define TAG_PREFIX 0x800000u       /* word tag: no lexicon stem, and the word's stem is
+                                      its first (tag & 0xFF) bytes (for terms) */
+
+/* A cached word tag (see word_tag) to a stem id and surface entry. */
+static inline uint32_t tag_to_id(const fb_lexicon *lx, uint32_t tag, const fb_lexent **surf)
+{
+    if (tag == FB_LEX_NONE || (tag & TAG_PREFIX)) return FB_LEX_NONE;
+    if (tag & TAG_SURFACE) {
+        *surf = &lx->surf[tag & ~TAG_SURFACE];
+        return (*surf)->stem;
+    }
+    return tag;
+}
+
+/* tag_to_id without branches, for the scorer's loop: which kind of tag a
+ * word has is data, and a mispredicted branch per word costs more than
+ * selecting both ways. *surf gets &fb_lexent_none if no surface entry.
+ * (tag != FB_LEX_NONE - 1.) */
+static inline uint32_t tag_decode(const fb_lexicon *lx, uint32_t tag, const fb_lexent **surf)
+{
+    uintptr_t is_surf = (tag & (TAG_SURFACE | TAG_PREFIX)) == TAG_SURFACE && tag < TAG_PREFIX;
+    uintptr_t m = (uintptr_t)0 - is_surf;
+    uintptr_t at = (uintptr_t)lx->surf + (uintptr_t)(tag & (TAG_SURFACE - 1)) * sizeof *lx->surf;
+    const fb_lexent *e = (const fb_lexent *)((at & m) | ((uintptr_t)&fb_lexent_none & ~m));
+    *surf = e;
+    uint32_t via = e->stem, is_stem = (uint32_t)0 - (tag < TAG_SURFACE);   /* none's: FB_LEX_NONE */
+    return (tag & is_stem) | (via & ~is_stem);
+}
 
 /* What a word resolves to, as a tag for the stemmer's word cache: its
- * surface entry (TAG_SURFACE | id), else its stem's id, else FB_LEX_NONE. */
+ * surface entry (TAG_SURFACE | id), else its stem's id, else (no entry)
+ * TAG_PREFIX | the stem's length if the stem is a prefix of the word, as
+ * most are ("waiting" -> "wait"; not "happy" -> "happi"), else
+ * FB_LEX_NONE. TopTerms needs the stem of every content word: with the
+ * prefix length it is read off the word, without asking the stemmer. */
 static uint32_t word_tag(const char *w, size_t n, void *ctx)
 {
     const fb_lexicon *lx = ctx;
@@ -196,7 +223,10 @@ static uint32_t word_tag(const char *w, size_t n, void *ctx)
     char stem[4 * FB_STEM_MAX_WORD + 8];
     size_t sn = fb_stem(lx->stemmer, w, n, stem, sizeof stem);
     int64_t sid = fb_strtab_find(&lx->stem_tab, stem, sn);
-    return sid < 0 || sid >= TAG_SURFACE ? FB_LEX_NONE : (uint32_t)sid;
+    if (sid >= 0) return sid >= TAG_SURFACE ? FB_LEX_NONE : (uint32_t)sid;
+    if (sn >= 1 && sn <= n && n <= FB_STEM_MAX_WORD && memcmp(stem, w, sn) == 0)
+        return TAG_PREFIX | (uint32_t)sn;
+    return FB_LEX_NONE;
 }
 
 uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
@@ -205,22 +235,73 @@ uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
     return fb_lexicon_resolve_h(lx, w, n, fb_strtab_hash64(w, n), surf);
 }
 
+/* The tag of a word (cached when it can be). */
+static uint32_t word_tag_of(const fb_lexicon *lx, const char *w, size_t n, uint64_t h)
+{
+    return fb_stem_tag_h(lx->stemmer, w, n, h, word_tag, (void *)lx);
+}
+
+/* A word whose surface id does not fit a tag: looked up every time. */
+static uint32_t resolve_direct(const fb_lexicon *lx, const char *w, size_t n, const fb_lexent **surf)
+{
+    int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
+    if (id >= 0) { *surf = &lx->surf[id]; return lx->surf[id].stem; }
+    return FB_LEX_NONE;
+}
+
 uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
                               const fb_lexent **surf)
 {
-    uint32_t tag = fb_stem_tag_h(lx->stemmer, w, n, h, word_tag, (void *)lx);
+    uint32_t tag = word_tag_of(lx, w, n, h);
     *surf = NULL;
-    if (tag == FB_LEX_NONE) return FB_LEX_NONE;
-    if (tag == FB_LEX_NONE - 1 || n > FB_STEM_MAX_WORD) {   /* uncacheable: look up directly */
-        int64_t id = fb_strtab_find(&lx->surf_tab, w, n);
-        if (id >= 0) { *surf = &lx->surf[id]; return lx->surf[id].stem; }
-        return tag == FB_LEX_NONE - 1 ? FB_LEX_NONE : tag;
+    if (tag == FB_LEX_NONE - 1) return resolve_direct(lx, w, n, surf);
+    return tag_to_id(lx, tag, surf);
+}
+
+/* The tag table (1 MiB) misses the cache for the rarer words: ask for
+ * every token's slot at once (non-words have hash 0: a harmless load), so
+ * the misses overlap instead of queueing. */
+void fb_lexicon_prefetch_words(const fb_lexicon *lx, const fb_tokens *t)
+{
+    const _Atomic uint64_t *tags = fb_stem_tags(lx->stemmer);
+    for (size_t i = 0; i < t->n; i++) fb_stem_tag_prefetch(tags, t->v[i].hash);
+}
+
+const fb_lexent fb_lexent_none = { .aspect = -1, .stem = FB_LEX_NONE };
+
+void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
+                               const fb_lexent **surf, uint32_t *info)
+{
+    const _Atomic uint64_t *tags = fb_stem_tags(lx->stemmer);
+    uint32_t none = (uint32_t)lx->stem_tab.count;      /* bits[none] is 0 */
+    fb_lexicon_prefetch_words(lx, t);
+    for (size_t i = 0; i < t->n; i++) {
+        const fb_token *k = &t->v[i];
+        const char *txt = fb_token_text(t, k);
+        const fb_lexent *e = NULL;
+        uint32_t tag, id = FB_LEX_NONE;
+        if (k->kind == FB_TOK_WORD) {
+            /* the hit path of fb_lexicon_resolve_h, inline (long words are
+             * never cached: they take the call) */
+            if (!(k->norm_len <= FB_STEM_MAX_WORD && fb_stem_tag_probe(tags, k->hash, &tag)))
+                tag = word_tag_of(lx, txt, k->norm_len, k->hash);
+            if (tag == FB_LEX_NONE - 1) {
+                id = resolve_direct(lx, txt, k->norm_len, &e);
+                if (!e) e = &fb_lexent_none;
+            } else {
+                id = tag_decode(lx, tag, &e);
+            }
+            info[i] = e->flags | (uint32_t)lx->bits[id < none ? id : none] << 8 |
+                      (uint32_t)((tag & ~0xFFu) == TAG_PREFIX) * ((tag & 0xFF) << 16);
+        } else {
+            if (k->kind == FB_TOK_NUMBER) id = fb_lexicon_number_id(lx, txt, k->norm_len);
+            if (k->kind != FB_TOK_PUNCT) e = fb_lexicon_surface(lx, txt, k->norm_len);  /* "10/10", emoji */
+            if (!e) e = &fb_lexent_none;
+            info[i] = e->flags;
+        }
+        ids[i] = id;
+        surf[i] = e;
     }
-    if (tag & TAG_SURFACE) {
-        *surf = &lx->surf[tag & ~TAG_SURFACE];
-        return (*surf)->stem;
-    }
-    return tag;
 }
 
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n)
@@ -245,6 +326,8 @@ const char *fb_lexicon_stem_key(const fb_lexicon *lx, uint32_t id, size_t *n)
 }
 
 const uint8_t *fb_lexicon_stem_bits(const fb_lexicon *lx) { return lx->bits; }
+
+const uint64_t *fb_lexicon_bigram_filter(const fb_lexicon *lx) { return lx->bg_filter; }
 
 int fb_lexicon_valence(const fb_lexicon *lx, const fb_lexent *surf, uint32_t stem, float *v)
 {
@@ -299,9 +382,8 @@ static int phrase_matches(const fb_lexicon *lx, const fb_phrase *p, const uint32
 static const fb_phrase *longest_in(const fb_lexicon *lx, uint32_t a, uint32_t b,
                                    const uint32_t *ids, size_t n, size_t i, int mask)
 {
+    if (!fb_lexicon_bigram_maybe(lx->bg_filter, a, b)) return NULL;
     uint64_t key = bigram_key(a, b);
-    size_t f = bigram_slot(key, (size_t)65535);
-    if (!(lx->bg_filter[f >> 6] >> (f & 63) & 1)) return NULL;
     for (size_t s = bigram_slot(key, lx->bg_mask); lx->bg[s].key; s = (s + 1) & lx->bg_mask) {
         if (lx->bg[s].key != key) continue;
         for (uint32_t k = 0; k < lx->bg[s].count; k++) {
@@ -330,8 +412,12 @@ const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
                                       size_t n, size_t i, int mask)
 {
     if (i + 1 >= n || !lx->n_phrases) return NULL;
-    uint32_t t0 = ids[i];
+    uint32_t t0 = ids[i], t1 = ids[i + 1];
     if (mask == FB_LEXF_ASPECT && t0 < FB_LEX_NUMBIT && !(lx->bits[t0] & FB_STEMBIT_ASPECT_HEAD)) return NULL;
+    if (t0 < FB_LEX_NUMBIT && t1 < FB_LEX_NUMBIT) {     /* two words: one pair to try */
+        if (!(lx->bits[t0] & FB_STEMBIT_HEAD) || !(lx->bits[t1] & FB_STEMBIT_SECOND)) return NULL;
+        return longest_in(lx, t0, t1, ids, n, i, mask);
+    }
     uint32_t heads[2], seconds[2];
     size_t nh = alternatives(lx, ids[i], 1, heads);
     if (!nh) return NULL;

@@ -21,6 +21,7 @@
 
 #include "error.h"
 #include "stem.h"
+#include "tokenize.h"
 
 /* Token ids for phrase matching (see fb_lexicon_token_id): a stem id, or
  * FB_LEX_NUMBIT | stem id for a number whose digits are a known stem, or
@@ -81,6 +82,30 @@ uint32_t fb_lexicon_resolve(const fb_lexicon *lx, const char *w, size_t n,
 uint32_t fb_lexicon_resolve_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t h,
                               const fb_lexent **surf);
 
+/* An entry with no flags: what fb_lexicon_resolve_tokens gives instead of
+ * NULL, so callers test flags without testing the pointer. */
+extern const fb_lexent fb_lexent_none;
+
+/* Resolves every token of t at once (what the scorer does first): for a
+ * word, ids[i] and surf[i] as fb_lexicon_resolve gives them; for a number,
+ * ids[i] = fb_lexicon_number_id and surf[i] its surface entry ("10/10");
+ * for an emoji or emoticon, surf[i] its surface entry and ids[i] =
+ * FB_LEX_NONE; for punctuation FB_LEX_NONE. A missing surface entry is
+ * &fb_lexent_none, never NULL. info[i] = surf[i]->flags | the stem bits
+ * (FB_STEMBIT_*) of a word's stem << 8 (all the scorer needs to know
+ * whether a rule acts on the word) | FB_LEX_INFO_STEMLEN: for a word
+ * without a lexicon stem whose stem is a prefix of it, that prefix's
+ * length << 16 (0: unknown, ask the stemmer). Bits 13..15 and 24..31 are
+ * left to the caller. Words seen before cost one cache load each (no call,
+ * no stemming). */
+#define FB_LEX_INFO_STEMLEN(info) (((info) >> 16) & 0xFF)
+void fb_lexicon_resolve_tokens(const fb_lexicon *lx, const fb_tokens *t, uint32_t *ids,
+                               const fb_lexent **surf, uint32_t *info);
+
+/* Starts loading the word cache slots fb_lexicon_resolve_tokens will read
+ * for t's words (a hint: no effect on results). */
+void fb_lexicon_prefetch_words(const fb_lexicon *lx, const fb_tokens *t);
+
 /* The surface entry of a folded form (word, emoji key, emoticon), or NULL. */
 const fb_lexent *fb_lexicon_surface(const fb_lexicon *lx, const char *w, size_t n);
 
@@ -122,6 +147,31 @@ size_t fb_lexicon_stem_h(const fb_lexicon *lx, const char *w, size_t n, uint64_t
  * (ids: one token id per token, see above), or NULL. */
 const fb_phrase *fb_lexicon_phrase_at(const fb_lexicon *lx, const uint32_t *ids,
                                       size_t n, size_t i, int mask);
+/* A one-bit-per-hashed-bigram filter over the phrases' first two words:
+ * fb_lexicon_bigram_maybe(f, a, b) == 0 means no phrase starts with the
+ * stem ids a, b (so fb_lexicon_phrase_at would find none there). Inline:
+ * the scorer asks at most words that may start a phrase, and most get a
+ * cheap no. Also used by lexicon.c to build and probe its bigram index. */
+#define FB_LEX_BG_FILTER_BITS 65536
+const uint64_t *fb_lexicon_bigram_filter(const fb_lexicon *lx);
+
+static inline uint64_t fb_lexicon_bigram_key(uint32_t a, uint32_t b)
+{
+    return ((uint64_t)a << 32 | b) + 1;
+}
+
+static inline size_t fb_lexicon_bigram_slot(uint64_t key, size_t mask)
+{
+    key *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(key >> 32) & mask;
+}
+
+static inline int fb_lexicon_bigram_maybe(const uint64_t *filter, uint32_t a, uint32_t b)
+{
+    size_t f = fb_lexicon_bigram_slot(fb_lexicon_bigram_key(a, b), FB_LEX_BG_FILTER_BITS - 1);
+    return (int)(filter[f >> 6] >> (f & 63) & 1);
+}
+
 /* The phrase as written in its file (folded), for explanations. */
 const char *fb_lexicon_phrase_text(const fb_lexicon *lx, const fb_phrase *p);
 

@@ -22,7 +22,7 @@ struct fb_lexicon {
     /* (first, second word) -> run of phrases, longest first */
     struct bigram { uint64_t key; uint32_t first, count; } *bg;   /* key 0 = empty */
     size_t bg_mask;
-    uint64_t bg_filter[1024];     /* one bit per hashed bigram: cheap "no" */
+    uint64_t bg_filter[FB_LEX_BG_FILTER_BITS / 64];   /* fb_lexicon_bigram_maybe */
     uint8_t *bits;                /* per stem id: FB_STEMBIT_* */
     int num_second;               /* <num> is the second word of some phrase */
     size_t n_aspect_phrases;

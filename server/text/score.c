@@ -6,6 +6,12 @@
  * left to right with a little state — negation active, pending booster —
  * and emits items; clause and sentence weights are applied afterwards to
  * contiguous item ranges, so total work stays linear in the text.
+ * Pass one also sums up each token in one info word (its entry's flags,
+ * its stem's bits, its kind, whether a phrase may start there), computed
+ * without branches, so the walk branches once per token on whether any
+ * rule can act on it; most words are passed over at once. Which words act
+ * is data no branch predictor learns: measured, mispredicted branches cost
+ * this code more than its instructions do.
  *
  * Where this departs from VADER, and why:
  *  - negation reaches to the clause end (VADER: 3 words), so "not the
@@ -53,6 +59,7 @@ typedef struct walk {
     const fb_tokens *t;
     fb_scored *s;
     const uint8_t *bits;            /* fb_lexicon_stem_bits */
+    const uint64_t *bg_filter;      /* fb_lexicon_bigram_filter */
     int caps_diff;                  /* text mixes case: ALL-CAPS words stand out */
     uint32_t clause, extra, clause_start;
     uint32_t sent, sent_first;
@@ -78,18 +85,24 @@ static int setup(fb_scored *s, size_t n)
     memset(s, 0, offsetof(fb_scored, items_buf));
     if (n <= FB_SCORE_STACK_TOKENS) {
         s->items = s->items_buf; s->ids = s->ids_buf; s->surf = s->surf_buf;
+        s->info = s->info_buf; s->ends = s->ends_buf; s->asp = s->asp_buf; s->runs = s->runs_buf;
         s->clause = s->clause_buf; s->pts = s->pts_buf; s->aspect = s->aspect_buf;
         return 0;
     }
-    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 2 + sizeof(fb_lexent *) + sizeof(fb_contrast) + 1;
+    size_t per = sizeof(fb_item) + sizeof(uint32_t) * 5 + sizeof(fb_lexent *) + sizeof(fb_contrast) +
+                 sizeof(fb_run) + 1;
     char *h = malloc(n * per);
     if (!h) return -1;
     s->heap = h;
     s->items = (fb_item *)h;                       h += n * sizeof(fb_item);
+    s->runs = (fb_run *)h;                         h += n * sizeof(fb_run);
+    s->asp = (uint32_t *)h;                        h += n * sizeof(uint32_t);
     s->pts = (fb_contrast *)h;                     h += n * sizeof(fb_contrast);
     s->surf = (const fb_lexent **)h;               h += n * sizeof(fb_lexent *);
     s->ids = (uint32_t *)h;                        h += n * sizeof(uint32_t);
     s->clause = (uint32_t *)h;                     h += n * sizeof(uint32_t);
+    s->ends = (uint32_t *)h;                       h += n * sizeof(uint32_t);
+    s->info = (uint32_t *)h;                       h += n * sizeof(uint32_t);
     s->aspect = (uint8_t *)h;
     return 0;
 }
@@ -100,39 +113,79 @@ void fb_scored_free(fb_scored *s)
     s->heap = NULL;
 }
 
-static void word_aspect(walk *w, size_t i)
+#define INFO_ASPECT (FB_LEXF_ASPECT | (FB_STEMBIT_ASPECT | FB_STEMBIT_ASPECT_HEAD) << 8)
+
+/* The aspect a word names and whether an aspect phrase may start at it
+ * (only called for words with an aspect bit in their info). */
+static void word_aspect(walk *w, size_t i, unsigned info)
 {
     const fb_lexent *e = w->s->surf[i];
-    uint32_t id = w->s->ids[i];
     int8_t a = -1;
-    uint8_t bits = id < FB_LEX_NUMBIT ? w->bits[id] : 0;
-    if (e && (e->flags & FB_LEXF_ASPECT)) a = e->aspect;
-    else if (bits & FB_STEMBIT_ASPECT) a = fb_lexicon_stem_entry(w->lx, id)->aspect;
-    int head = (bits & FB_STEMBIT_ASPECT_HEAD) != 0;
+    if (info & FB_LEXF_ASPECT) a = e->aspect;
+    else if (info & FB_STEMBIT_ASPECT << 8) a = fb_lexicon_stem_entry(w->lx, w->s->ids[i])->aspect;
+    int head = (info & FB_STEMBIT_ASPECT_HEAD << 8) != 0;
     w->s->aspect[i] = (uint8_t)((a + 1) | (head ? FB_ASPECT_HEAD : 0));
-    if (a >= 0 || head) w->s->any_aspect = 1;
+    if (a >= 0 || head) {
+        w->s->any_aspect = 1;
+        w->s->asp[w->s->n_asp++] = (uint32_t)i;
+    }
 }
 
+/* The aspect bytes of the words noted as candidates (a few per text). */
+static void resolve_aspects(walk *w, size_t n_cand)
+{
+    uint32_t *cand = w->s->asp;          /* rewritten in place: kept <= read */
+    w->s->n_asp = 0;
+    for (size_t c = 0; c < n_cand; c++) word_aspect(w, cand[c], w->s->info[cand[c]]);
+}
+
+/* Whether a phrase may start at token i, whose successor's info is nxi:
+ * the tests fb_lexicon_phrase_at starts with (a phrase head followed by a
+ * phrase's second word, either may be a number for <num>), and for two
+ * words the bigram filter. Most words that may start a phrase ("the",
+ * "not") are followed by a word that is no phrase's second word: noted
+ * once here, those cost the walk nothing. Combined tests, not a chain of
+ * branches: the outcome is data. */
+static inline int may_pair(const walk *w, size_t i, unsigned nxi)
+{
+    uint32_t id = w->s->ids[i], nx = w->s->ids[i + 1];
+    int two_words = (id < FB_LEX_NUMBIT) & (nx < FB_LEX_NUMBIT);
+    return ((w->s->info[i] & (FB_STEMBIT_HEAD << 8 | FB_INFO_NUMBER)) != 0) &
+           ((nxi & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)) != 0) &
+           ((two_words ^ 1) | fb_lexicon_bigram_maybe(w->bg_filter, id, nx));
+}
+
+/* The info bits of each token kind (a table: no branch on the kind). */
+static const uint32_t kind_info[8] = {
+    [FB_TOK_NUMBER] = FB_INFO_NONWORD | FB_INFO_NUMBER,
+    [FB_TOK_EMOTICON] = FB_INFO_NONWORD,
+    [FB_TOK_EMOJI] = FB_INFO_NONWORD,
+    [FB_TOK_PUNCT] = FB_INFO_NONWORD | FB_INFO_PUNCT,
+};
+
+/* Resolves the tokens and notes, per token, what kind it is in its info
+ * bits, so the walk branches once per token on one value. Written to be
+ * free of data-dependent branches where it can: which tokens are words,
+ * punctuation or ALL-CAPS follows no pattern a predictor could learn. */
 static void resolve(walk *w)
 {
     const fb_tokens *t = w->t;
+    uint32_t *info = w->s->info;
+    fb_lexicon_resolve_tokens(w->lx, t, w->s->ids, w->s->surf, info);
+    int caps_diff = 0;
+    size_t n_cand = 0;
     for (size_t i = 0; i < t->n; i++) {
         const fb_token *k = &t->v[i];
-        const char *txt = fb_token_text(t, k);
-        w->s->surf[i] = NULL;
-        w->s->ids[i] = FB_LEX_NONE;
+        unsigned f = info[i] | kind_info[k->kind & 7];
+        info[i] = f;
+        if (i > 0) info[i - 1] |= (uint32_t)may_pair(w, i - 1, f) * FB_INFO_PAIR;
+        caps_diff |= (k->flags & (FB_TOKF_HAS_CASED | FB_TOKF_CAPS)) == FB_TOKF_HAS_CASED;
         w->s->aspect[i] = 0;
-        if (k->kind == FB_TOK_WORD) {
-            w->s->ids[i] = fb_lexicon_resolve_h(w->lx, txt, k->norm_len, k->hash, &w->s->surf[i]);
-            if ((k->flags & FB_TOKF_HAS_CASED) && !(k->flags & FB_TOKF_CAPS)) w->caps_diff = 1;
-            word_aspect(w, i);
-        } else if (k->kind == FB_TOK_NUMBER) {
-            w->s->ids[i] = fb_lexicon_number_id(w->lx, txt, k->norm_len);
-            w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);   /* "10/10" */
-        } else if (k->kind == FB_TOK_EMOJI || k->kind == FB_TOK_EMOTICON) {
-            w->s->surf[i] = fb_lexicon_surface(w->lx, txt, k->norm_len);
-        }
+        w->s->asp[n_cand] = (uint32_t)i;                   /* a candidate, kept if a word */
+        n_cand += ((f & INFO_ASPECT) != 0) & ((f & FB_INFO_NONWORD) == 0);   /* with aspect bits */
     }
+    w->caps_diff = caps_diff;
+    resolve_aspects(w, n_cand);
 }
 
 /* A rating such as "8/10" or "2/5": valence from the ratio, 55% neutral. */
@@ -288,13 +341,7 @@ static float absorb_adjacent(walk *w, size_t i, float v, int kind)
 static uint32_t step(walk *w, size_t i)
 {
     const fb_phrase *p = NULL;
-    uint32_t id = w->s->ids[i];
-    /* Most words that may start a phrase ("the", "not") are followed by a
-     * word that is no phrase's second word: skip the probe then (the same
-     * test fb_lexicon_phrase_at starts with; numbers go through it). */
-    uint32_t nx = i + 1 < w->t->n ? w->s->ids[i + 1] : FB_LEX_NONE;
-    int may_pair = nx != FB_LEX_NONE && (nx >= FB_LEX_NUMBIT || (w->bits[nx] & FB_STEMBIT_SECOND));
-    if (may_pair && id != FB_LEX_NONE && (id >= FB_LEX_NUMBIT || (w->bits[id] & FB_STEMBIT_HEAD)))
+    if (w->s->info[i] & FB_INFO_PAIR)                          /* see may_pair */
         p = fb_lexicon_phrase_at(w->lx, w->s->ids, w->t->n, i,
                                  FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST);
     const fb_lexent *e = p ? &p->ent : w->s->surf[i];
@@ -339,6 +386,23 @@ static uint32_t step(walk *w, size_t i)
     return span;
 }
 
+/* What makes a word one the rules act on: an entry that acts (valence,
+ * booster, negator, contrast) or a stem that may start a phrase here or has a
+ * valence. Most words have none, and step would only note them as content
+ * for an unmet expectation. */
+#define INFO_ACTS (FB_LEXF_VALENCE | FB_LEXF_BOOSTER | FB_LEXF_NEGATOR | FB_LEXF_CONTRAST | \
+                   FB_STEMBIT_VALENCE << 8 | FB_INFO_PAIR | FB_INFO_NONWORD)
+
+/* Tokens first..last (no punctuation) belong to the current clause. */
+static inline void note_run(walk *w, size_t first, size_t last)
+{
+    fb_scored *s = w->s;
+    if (s->n_runs && s->runs[s->n_runs - 1].clause == w->clause)
+        s->runs[s->n_runs - 1].last = (uint32_t)last;
+    else
+        s->runs[s->n_runs++] = (fb_run){ w->clause, (uint32_t)first, (uint32_t)last };
+}
+
 static void walk_tokens(walk *w)
 {
     const fb_tokens *t = w->t;
@@ -348,9 +412,21 @@ static void walk_tokens(walk *w)
         uint32_t clause = k->clause + w->extra;
         if (clause != w->clause) new_clause(w, clause, (uint32_t)i);
         if (k->sent != w->sent && k->kind != FB_TOK_PUNCT) { w->sent = k->sent; w->sent_first = (uint32_t)i; }
-        if (k->kind == FB_TOK_PUNCT) { mark(w, i, 1); i++; continue; }
+        unsigned info = w->s->info[i];
+        if (!(info & INFO_ACTS)) {          /* a plain word: step's outcome, cheaply */
+            w->neg_content |= !(info & FB_LEXF_STOPWORD);
+            note_run(w, i, i);
+            w->s->clause[i++] = w->clause;
+            continue;
+        }
+        if (info & FB_INFO_PUNCT) {
+            if (k->flags & FB_TOKF_SENT_END) w->s->ends[w->s->n_ends++] = (uint32_t)i;
+            w->s->clause[i++] = w->clause;
+            continue;
+        }
         uint32_t span = step(w, i);
         mark(w, i, span);
+        note_run(w, i, i + span - 1);
         i += span;
     }
     end_clause(w);
@@ -422,9 +498,9 @@ static void add_emphasis(const fb_tokens *t, fb_scored *s, size_t i, size_t lo, 
 static void apply_sentences(const fb_tokens *t, fb_scored *s)
 {
     size_t n = s->n_items, j = 0;
-    for (size_t i = 0; i < t->n; i++) {
+    for (size_t e = 0; e < s->n_ends; e++) {
+        size_t i = s->ends[e];
         const fb_token *k = &t->v[i];
-        if (k->kind != FB_TOK_PUNCT || !(k->flags & FB_TOKF_SENT_END)) continue;
         while (j < n && s->items[j].sent < k->sent) j++;
         size_t lo = j;
         while (j < n && s->items[j].sent == k->sent) j++;
@@ -445,7 +521,8 @@ int fb_score_tokens(const fb_lexicon *lx, const fb_emojilex *el, const fb_tokens
                     fb_scored *s)
 {
     if (setup(s, t->n)) return -1;
-    walk w = { .lx = lx, .el = el, .t = t, .s = s, .bits = fb_lexicon_stem_bits(lx) };
+    walk w = { .lx = lx, .el = el, .t = t, .s = s, .bits = fb_lexicon_stem_bits(lx),
+               .bg_filter = fb_lexicon_bigram_filter(lx) };
     resolve(&w);
     walk_tokens(&w);
     apply_contrast(t, s);

@@ -37,8 +37,19 @@ typedef struct fb_contrast {
     uint8_t initial;             /* first word of its sentence */
 } fb_contrast;
 
+/* fb_scored.info bits above the lexical ones (flags, stem bits << 8). */
+#define FB_INFO_PAIR 0x1000000   /* a phrase may start here (this word and the next pass
+                                    fb_lexicon_phrase_at's first tests) */
+#define FB_INFO_NUMBER 0x2000
+#define FB_INFO_PUNCT 0x4000
+#define FB_INFO_NONWORD 0x8000
+
 #define FB_ASPECT_HEAD 0x40
 #define FB_ASPECT_ID(a) ((int)((a) & 0x3F) - 1)
+
+/* A run of non-punctuation tokens sharing a clause, in text order (the
+ * clauses the aspect pass walks). */
+typedef struct fb_run { uint32_t clause, first, last; } fb_run;
 
 /* Per-call working memory; stack arrays first, heap for long texts. */
 #define FB_SCORE_STACK_TOKENS 96
@@ -47,11 +58,18 @@ typedef struct fb_scored {
     fb_item *items;
     size_t n_items;
     uint32_t *ids;               /* per token: phrase-match id */
-    const fb_lexent **surf;      /* per token: surface entry or NULL */
+    const fb_lexent **surf;      /* per token: surface entry (&fb_lexent_none if none) */
+    uint32_t *info;              /* per token: fb_lexicon_resolve_tokens' info | FB_INFO_* */
+    uint32_t *ends;              /* sentence-ending punctuation tokens, in order */
+    size_t n_ends;
     uint32_t *clause;            /* per token: clause index incl. contrast splits */
     uint8_t *aspect;             /* per token: (aspect id + 1, 0 = none) in the low
                                     bits, | FB_ASPECT_HEAD if an aspect phrase may start here */
     int any_aspect;              /* some token names (or may start) an aspect */
+    uint32_t *asp;               /* the tokens with a nonzero aspect byte, in order */
+    size_t n_asp;
+    fb_run *runs;                /* clause runs (see fb_run), filled by the walk */
+    size_t n_runs;
     size_t n_clauses;
     fb_contrast *pts;            /* contrast words in order */
     size_t n_pts;
@@ -61,8 +79,12 @@ typedef struct fb_scored {
     fb_item items_buf[FB_SCORE_STACK_TOKENS];
     uint32_t ids_buf[FB_SCORE_STACK_TOKENS];
     const fb_lexent *surf_buf[FB_SCORE_STACK_TOKENS];
+    uint32_t info_buf[FB_SCORE_STACK_TOKENS];
+    uint32_t ends_buf[FB_SCORE_STACK_TOKENS];
     uint32_t clause_buf[FB_SCORE_STACK_TOKENS];
     uint8_t aspect_buf[FB_SCORE_STACK_TOKENS];
+    uint32_t asp_buf[FB_SCORE_STACK_TOKENS];
+    fb_run runs_buf[FB_SCORE_STACK_TOKENS];
     fb_contrast pts_buf[FB_SCORE_STACK_TOKENS];
 } fb_scored;
 

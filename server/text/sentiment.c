@@ -53,8 +53,7 @@ static void shares(const fb_tokens *t, const fb_scored *s, fb_sentiment *out)
         if (v > 0) pos += v; else neg -= v;
         if (s->items[j].kind != FB_ITEM_EMPHASIS) covered += s->items[j].ntok;
     }
-    for (size_t i = 0; i < t->n; i++)
-        if (t->v[i].kind == FB_TOK_WORD) neu += 1;
+    neu = (double)t->n_words;
     neu = neu > (double)covered ? neu - (double)covered : 0;
     double total = pos + neg + neu;
     if (total <= 0) { out->neutral = 1; return; }
@@ -83,6 +82,9 @@ static int pick_language(const fb_textengine *te, const char *lang, const char *
     const fb_lexicon *fb = fb_text_lexicon(te, fallback && *fallback ? fallback : "en");
     if (!fb) fb = fb_text_lexicon(te, "en");
     if (!fb) fb = te->langs[0];
+    /* the fallback is the likely answer: its word cache lines load while
+     * the guess runs (wasted, harmlessly, if another language wins) */
+    if (te->n_langs > 1) fb_lexicon_prefetch_words(fb, t);
     *lx = te->n_langs > 1 ? fb_langid_guess(te->langid, t, fb) : fb;
     return FB_OK;
 }
@@ -124,7 +126,7 @@ int fb_sentiment_analyze(const fb_textengine *te, const char *text, size_t len,
     }
     const fb_lexicon *lx = NULL;
     int rc = pick_language(te, lang, fallback_lang, &t, &lx, err);
-    fb_scored s;       /* ~8 KiB of stack scratch: no allocation for short texts */
+    fb_scored s;       /* ~10 KiB of stack scratch: no allocation for short texts */
     if (rc == FB_OK) {
         if (fb_score_tokens(lx, te->emoji, &t, &s))
             rc = fb_err_set(err, FB_INTERNAL, "sentiment: out of memory");

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strtab.h"
+
 #define MAX_TERMS 256
 
 static char *dup_n(const char *s, size_t n)
@@ -55,6 +57,15 @@ int fb_token_aspect(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s
 {
     *span = 1;
     uint8_t a = s->aspect[i];
+    /* the scorer's cheap tests first: a next word that can be a phrase's
+     * second word, and a bigram the phrase filter does not rule out */
+    uint32_t nx = i + 1 < t->n ? s->ids[i + 1] : FB_LEX_NONE;
+    if ((a & FB_ASPECT_HEAD) &&
+        !((i + 1 < t->n ? s->info[i + 1] : 0) & (FB_STEMBIT_SECOND << 8 | FB_INFO_NUMBER)))
+        a &= (uint8_t)~FB_ASPECT_HEAD;
+    if ((a & FB_ASPECT_HEAD) && s->ids[i] < FB_LEX_NUMBIT && nx < FB_LEX_NUMBIT &&
+        !fb_lexicon_bigram_maybe(fb_lexicon_bigram_filter(lx), s->ids[i], nx))
+        a &= (uint8_t)~FB_ASPECT_HEAD;
     if (a & FB_ASPECT_HEAD) {
         const fb_phrase *p = fb_lexicon_phrase_at(lx, s->ids, t->n, i, FB_LEXF_ASPECT);
         if (p) { *span = p->n_words; return p->ent.aspect; }
@@ -108,10 +119,12 @@ typedef struct aspect_walk {
     int has_last;
 } aspect_walk;
 
+/* (over the set bits only: a clause names one aspect or two, and which
+ * ones is data a per-aspect branch would mispredict) */
 static int credit(aspect_acc *acc, uint32_t mask, const clause_info *c)
 {
-    for (int a = 0; a < FB_N_ASPECTS; a++)
-        if ((mask >> a) & 1 && acc_add(acc, a, c)) return -1;
+    for (uint32_t m = mask; m; m &= m - 1)
+        if (acc_add(acc, __builtin_ctz(m), c)) return -1;
     return 0;
 }
 
@@ -149,15 +162,17 @@ static int close_clause(clause_info *c, aspect_walk *w, aspect_acc *acc)
 static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
 {
     size_t n = 0;
-    for (int a = 0; a < FB_N_ASPECTS; a++) n += acc->n[a] > 0;
+    uint32_t named = 0;                 /* the aspects with spans */
+    for (int a = 0; a < FB_N_ASPECTS; a++) named |= (uint32_t)(acc->n[a] > 0) << a;
+    n = (size_t)__builtin_popcount(named);
     if (!n) return 0;
     fb_aspect_score *as = malloc(n * sizeof *as + acc->n_log * sizeof(uint32_t[2]));
     if (!as) return -1;
     uint32_t (*spans)[2] = (uint32_t (*)[2])(as + n);
     uint32_t (*at[FB_N_ASPECTS])[2];
     size_t k = 0;
-    for (int a = 0; a < FB_N_ASPECTS; a++) {
-        if (!acc->n[a]) continue;
+    for (uint32_t m = named; m; m &= m - 1) {
+        int a = __builtin_ctz(m);
         as[k].aspect = fb_aspect_names[a];
         as[k].compound = fb_score_normalize(acc->sum[a]);
         as[k].label = fb_label_for(as[k].compound);
@@ -177,6 +192,12 @@ static int emit_aspects(aspect_acc *acc, fb_sentiment *out)
     return 0;
 }
 
+/* Folds the clause runs the walk recorded into clauses, visiting tokens
+ * as a left-to-right pass would: every non-punctuation token, except that
+ * an aspect phrase's later words are skipped (its span still extends the
+ * clause). Only the runs, the aspect tokens and the items are touched, not
+ * every token: items go to the clause of the last token visited at or
+ * after them, aspects to the clause that visits their first word. */
 int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                    fb_sentiment *out, fb_err *err)
 {
@@ -189,34 +210,37 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     acc->log = acc->buf;
     acc->n_log = 0;
     acc->cap = sizeof acc->buf / sizeof *acc->buf;
-    clause_info c = { 0 };
     aspect_walk w = { 0 };
-    uint32_t cur = UINT32_MAX;
-    size_t j = 0;
+    size_t j = 0, q = 0;           /* next item, next aspect token */
+    uint32_t pos = 0;              /* next token to visit (after an aspect phrase: its end) */
     int rc = 0;
-    for (size_t i = 0; i < t->n && rc == 0;) {
-        const fb_token *k = &t->v[i];
-        if (k->kind == FB_TOK_PUNCT) { i++; continue; }
-        if (s->clause[i] != cur) {
-            if (cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
-            memset(&c, 0, sizeof c);
-            c.cp_start = k->cp_start;
-            c.sent = k->sent;
-            cur = s->clause[i];
+    for (size_t r = 0; r < s->n_runs && rc == 0; r++) {
+        const fb_run *run = &s->runs[r];
+        if (pos < run->first) pos = run->first;
+        if (pos > run->last) continue;            /* all inside an earlier aspect phrase */
+        clause_info c = { .cp_start = t->v[pos].cp_start, .sent = t->v[pos].sent };
+        uint32_t visited = pos;
+        for (; q < s->n_asp && s->asp[q] <= run->last; q++) {
+            uint32_t i = s->asp[q], span = 1;
+            if (i < pos) continue;
+            int a = fb_token_aspect(lx, t, s, i, &span);
+            if (a >= 0) c.mask |= 1u << a;
+            visited = i;
+            c.cp_end = t->v[i + span - 1].cp_end;
+            pos = i + span;
         }
-        c.cp_end = k->cp_end;
-        for (; j < s->n_items && s->items[j].tok <= i; j++) {
+        if (pos <= run->last) {                   /* plain tokens up to the run's end */
+            visited = run->last;
+            c.cp_end = t->v[run->last].cp_end;
+            pos = run->last + 1;
+        }
+        for (; j < s->n_items && s->items[j].tok <= visited; j++) {
             if (s->items[j].kind == FB_ITEM_EMPHASIS) continue;
             c.sum += s->items[j].value;
             c.opinion = 1;
         }
-        uint32_t span = 1;
-        int a = s->aspect[i] ? fb_token_aspect(lx, t, s, i, &span) : -1;
-        if (a >= 0) c.mask |= 1u << a;
-        for (uint32_t m = 1; m < span; m++) c.cp_end = t->v[i + m].cp_end;
-        i += span;
+        rc = close_clause(&c, &w, acc);
     }
-    if (rc == 0 && cur != UINT32_MAX) rc = close_clause(&c, &w, acc);
     if (rc == 0) rc = settle_carry(&w, acc);
     if (rc == 0) rc = emit_aspects(acc, out);
     if (acc->log != acc->buf) free(acc->log);
@@ -225,33 +249,32 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 
 /* ---- terms --------------------------------------------------------------- */
 
+/* A word that is no stopword, negator, booster or contrast word, of at
+ * least two letters; from the info bits the scorer keeps per token. */
 static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
 {
-    const fb_token *k = &t->v[i];
-    if (k->kind != FB_TOK_WORD || k->cp_end - k->cp_start < 2) return 0;
-    const fb_lexent *e = s->surf[i];
-    return !(e && (e->flags & (FB_LEXF_STOPWORD | FB_LEXF_NEGATOR | FB_LEXF_BOOSTER |
-                               FB_LEXF_CONTRAST)));
+    return ((s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR |
+                           FB_LEXF_BOOSTER | FB_LEXF_CONTRAST)) == 0) &
+           (t->v[i].cp_end - t->v[i].cp_start >= 2);
 }
 
 static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
 {
-    const fb_lexent *e = s->surf[i];
-    if (e && (e->flags & FB_LEXF_ASPECT)) return e->aspect;
-    if (s->ids[i] < FB_LEX_NUMBIT) {
-        e = fb_lexicon_stem_entry(lx, s->ids[i]);
-        if (e->flags & FB_LEXF_ASPECT) return e->aspect;
-    }
-    return -1;
+    int a = s->surf[i]->aspect;          /* -1 unless the entry names an aspect */
+    if (a < 0 && (s->info[i] & FB_STEMBIT_ASPECT << 8)) a = fb_lexicon_stem_entry(lx, s->ids[i])->aspect;
+    return a;
 }
 
 /* One candidate term while collecting: its stem either lives in the
  * lexicon (a known stem id: no stemming needed) or in the scratch buffer. */
 typedef struct term_cand {
-    const char *lex_stem;      /* NULL: the stem is scratch + off */
+    const char *lex_stem;      /* the lexicon's stem or the word itself (its first n
+                                  bytes); NULL: the stem is scratch + off */
     uint32_t off, n, tok;
+    uint32_t id;               /* its lexicon stem id, or FB_LEX_NONE */
     int aspect;
 } term_cand;
+
 
 typedef struct term_scratch {
     char buf[4096];            /* stems of words the lexicon does not know */
@@ -281,6 +304,16 @@ static const char *cand_stem(const term_scratch *sc, const term_cand *c)
     return c->lex_stem ? c->lex_stem : (sc->heap ? sc->heap : sc->buf) + c->off;
 }
 
+/* Same stem? A lexicon stem is equal only to itself (no other word's stem
+ * spells it, or that word would have resolved to it; lexicon.c's word tags
+ * hold stem ids below 2^22, far above any lexicon's size): ids decide, and
+ * only two stems from outside the lexicon need their letters compared. */
+static int same_stem(const term_scratch *sc, const term_cand *a, const term_cand *b)
+{
+    if (a->id != FB_LEX_NONE || b->id != FB_LEX_NONE) return a->id == b->id;
+    return a->n == b->n && memcmp(cand_stem(sc, a), cand_stem(sc, b), a->n) == 0;
+}
+
 /* Hands the collected terms out as ONE allocation (array, then strings),
  * freed by fb_sentiment_free with one free: a text's terms cost one malloc
  * instead of two per term plus a zeroed array of MAX_TERMS. */
@@ -303,7 +336,10 @@ static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_can
         memcpy(str, fb_token_text(t, k), k->norm_len);
         str[k->norm_len] = '\0';
         str += k->norm_len + 1;
-        tm[i].aspect = cand[i].aspect >= 0 ? fb_aspect_names[cand[i].aspect] : NULL;
+        /* the name, or NULL, selected without a branch (aspects are data) */
+        int a = cand[i].aspect;
+        uintptr_t named = (uintptr_t)0 - (uintptr_t)(a >= 0);
+        tm[i].aspect = (const char *)((uintptr_t)fb_aspect_names[a + (a < 0)] & named);
     }
     out->terms = tm;
     out->n_terms = n;
@@ -315,24 +351,45 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 {
     enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
     uint16_t set[SET];
-    memset(set, 0, sizeof set);
+    size_t set_mask = 15;          /* terms <= words: a quarter full, half for long texts */
+    while (set_mask + 1 < 4 * t->n_words && set_mask + 1 < SET) set_mask = 2 * set_mask + 1;
+    memset(set, 0, (set_mask + 1) * sizeof *set);
     term_cand cand[MAX_TERMS];
     term_scratch sc;
     sc.heap = NULL;
     sc.len = sc.cap = 0;
     size_t n_cand = 0;
     int rc = 0;
-    for (size_t i = 0; i < t->n && n_cand < MAX_TERMS; i++) {
-        if (!is_content_word(t, s, i)) continue;
+    /* Content words are gathered 64 tokens at a time without a branch per
+     * token (which tokens are content words is data), then handled. */
+    uint32_t idx[64];
+    size_t next = 0, m = 0, q = 0;
+    while (n_cand < MAX_TERMS) {
+        if (q == m) {                              /* gather the next 64 tokens' */
+            if (next >= t->n) break;
+            size_t end = next + 64 < t->n ? next + 64 : t->n;
+            for (m = q = 0; next < end; next++) {
+                idx[m] = (uint32_t)next;
+                m += (size_t)is_content_word(t, s, next);
+            }
+            continue;
+        }
+        size_t i = idx[q++];
         const fb_token *k = &t->v[i];
-        term_cand c = { .tok = (uint32_t)i };
+        term_cand c = { .tok = (uint32_t)i, .id = FB_LEX_NONE };
         uint32_t id = s->ids[i];
+        size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);
         if (id < FB_LEX_NUMBIT) {
             /* the scorer resolved the word to a lexicon stem: that string
              * is exactly what the stemmer returns for it (see resolve) */
             size_t sn;
             c.lex_stem = fb_lexicon_stem_key(lx, id, &sn);
             c.n = (uint32_t)sn;
+            c.id = id;
+        } else if (prefix) {
+            /* the stemmer's answer is known to be the word's first bytes */
+            c.lex_stem = fb_token_text(t, k);
+            c.n = (uint32_t)prefix;
         } else {
             char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);
             if (!room) { rc = -1; break; }
@@ -340,15 +397,12 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
             c.n = (uint32_t)fb_lexicon_stem_h(lx, fb_token_text(t, k), k->norm_len, k->hash,
                                               room, 4 * FB_STEM_MAX_WORD + 8);
         }
-        const char *stem = cand_stem(&sc, &c);
-        uint32_t h = 2166136261u;
-        for (size_t b = 0; b < c.n; b++) h = (h ^ (unsigned char)stem[b]) * 16777619u;
-        size_t slot = h & (SET - 1);
+        uint64_t h = c.id != FB_LEX_NONE ? c.id * 0x9E3779B97F4A7C15ull
+                                         : fb_strtab_hash64(cand_stem(&sc, &c), c.n);
+        size_t slot = (size_t)(h >> 32) & set_mask;
         int dup = 0;
-        for (; set[slot]; slot = (slot + 1) & (SET - 1)) {
-            const term_cand *o = &cand[set[slot] - 1];
-            if (o->n == c.n && memcmp(cand_stem(&sc, o), stem, c.n) == 0) { dup = 1; break; }
-        }
+        for (; set[slot]; slot = (slot + 1) & set_mask)
+            if (same_stem(&sc, &cand[set[slot] - 1], &c)) { dup = 1; break; }
         if (dup) continue;
         if (!c.lex_stem) sc.len += c.n + 1;     /* keep it */
         c.aspect = term_aspect(lx, s, i);

@@ -48,9 +48,8 @@ typedef struct pooled {
     struct sb_stemmer *sb;
 } pooled;
 
-#define TAG_SLOTS 131072              /* power of two; 8 bytes each */
-#define TAG_BITS 24
-#define TAG_MASK ((1ull << TAG_BITS) - 1)
+#define TAG_SLOTS FB_STEM_TAG_SLOTS
+#define TAG_MASK FB_STEM_TAG_MASK
 
 struct fb_stemmer {
     pooled pool[POOL_SIZE];
@@ -199,17 +198,16 @@ uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_f
     return fb_stem_tag_h(st, word, len, fb_strtab_hash64(word, len), fn, ctx);
 }
 
+const _Atomic uint64_t *fb_stem_tags(const fb_stemmer *st) { return st->tags; }
+
 uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
                        fb_stem_tag_fn fn, void *ctx)
 {
+    uint32_t tag;
+    if (fb_stem_tag_probe(st->tags, h, &tag)) return tag;
     h |= 1ull << 63;
     _Atomic uint64_t *sl = &st->tags[(h >> 7) & (TAG_SLOTS - 1)];
-    uint64_t v = atomic_load_explicit(sl, memory_order_relaxed);
-    if (v && (v & ~TAG_MASK) == (h & ~TAG_MASK)) {
-        uint32_t t = (uint32_t)(v & TAG_MASK);
-        return t == TAG_MASK ? UINT32_MAX : t;
-    }
-    uint32_t tag = fn(word, len, ctx);
+    tag = fn(word, len, ctx);
     if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK)) {
         atomic_store_explicit(sl, (h & ~TAG_MASK) | (tag == UINT32_MAX ? TAG_MASK : tag),
                               memory_order_relaxed);

@@ -13,6 +13,7 @@
 #ifndef FB_STEM_H
 #define FB_STEM_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,35 @@ uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_f
 /* The same with h = fb_strtab_hash64(word, len) already computed. */
 uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
                        fb_stem_tag_fn fn, void *ctx);
+
+/* The tag table's layout, for fb_stem_tag_probe: slot (h >> 7) & (SLOTS -
+ * 1) of the word hash h | 2^63 holds that hash's high 40 bits and the tag. */
+#define FB_STEM_TAG_SLOTS 131072u     /* power of two; 8 bytes each */
+#define FB_STEM_TAG_BITS 24
+#define FB_STEM_TAG_MASK ((1ull << FB_STEM_TAG_BITS) - 1)
+
+/* st's tag table (fixed for its lifetime). */
+const _Atomic uint64_t *fb_stem_tags(const fb_stemmer *st);
+
+/* A cache hit of fb_stem_tag_h without the call: 1 and *tag if h's tag is
+ * cached in tags (fb_stem_tags), else 0 (then call fb_stem_tag_h). Inline:
+ * the scorer probes once per word of every text. */
+static inline int fb_stem_tag_probe(const _Atomic uint64_t *tags, uint64_t h, uint32_t *tag)
+{
+    h |= 1ull << 63;
+    uint64_t v = atomic_load_explicit(&tags[(h >> 7) & (FB_STEM_TAG_SLOTS - 1)],
+                                      memory_order_relaxed);
+    if (!v || (v & ~FB_STEM_TAG_MASK) != (h & ~FB_STEM_TAG_MASK)) return 0;
+    uint32_t t = (uint32_t)(v & FB_STEM_TAG_MASK);
+    *tag = t == FB_STEM_TAG_MASK ? UINT32_MAX : t;
+    return 1;
+}
+
+/* Starts loading h's slot of tags into the cache. */
+static inline void fb_stem_tag_prefetch(const _Atomic uint64_t *tags, uint64_t h)
+{
+    __builtin_prefetch((const void *)&tags[((h | 1ull << 63) >> 7) & (FB_STEM_TAG_SLOTS - 1)]);
+}
 
 /* Empties the caches (both, or only the word tags). Not thread-safe: only
  * while nobody else uses st. */

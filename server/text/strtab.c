@@ -10,51 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint32_t load32(const char *s)
-{
-    uint32_t v;
-    memcpy(&v, s, 4);
-    return v;
-}
-
-/* The last n < 8 bytes as a little-endian number, with a few overlapping
- * loads instead of a byte loop (words are short, this runs per token). */
-/* always_inline: without it GCC keeps this a call, and it runs for every
- * word hashed and probed. */
-static inline __attribute__((always_inline)) uint64_t tail_bytes(const char *s, size_t n)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    if (n >= 4) {
-        uint64_t lo = load32(s), hi = load32(s + n - 4);   /* byte order: any, */
-        return lo | hi << (8 * (n - 4));                    /* as long as it is fixed */
-    }
-    if (n == 0) return 0;
-    return (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) | (uint64_t)u[n - 1] << (8 * (n - 1));
-}
-
-uint64_t fb_strtab_hash64(const char *s, size_t n)
-{
-    /* 8 bytes per step, then a final avalanche; words are short */
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
-    while (n >= 8) {
-        memcpy(&w, s, 8);
-        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-        h ^= h >> 29;
-        s += 8; n -= 8;
-    }
-    w = tail_bytes(s, n);
-    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
-    h ^= h >> 32;
-    h *= 0xff51afd7ed558ccdull;
-    h ^= h >> 29;
-    return h | 1;
-}
-
 static uint64_t prefix8(const char *s, size_t n)
 {
     uint64_t p;
     if (n >= 8) { memcpy(&p, s, 8); return p; }
-    return tail_bytes(s, n);
+    return fb_strtab_tail(s, n);
 }
 
 static uint32_t check_of(uint64_t h, size_t n)
@@ -151,11 +111,6 @@ int64_t fb_strtab_intern(fb_strtab *t, const char *s, size_t n, int *created)
     return (int64_t)t->count++;
 }
 
-const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n)
-{
-    if (n) *n = t->key_len[id];
-    return t->arena + t->key_off[id];
-}
 
 size_t fb_strtab_bytes(const fb_strtab *t)
 {

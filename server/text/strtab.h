@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct fb_strslot {
     uint64_t prefix;     /* the key's first 8 bytes, zero-padded */
@@ -41,13 +42,64 @@ int64_t fb_strtab_find(const fb_strtab *t, const char *s, size_t n);
  * probe several tables with one word hash it once). */
 int64_t fb_strtab_find_h(const fb_strtab *t, const char *s, size_t n, uint64_t h);
 
-/* The key of id (NUL-terminated); *n gets its length if n is not NULL. */
-const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n);
+/* The key of id (NUL-terminated); *n gets its length if n is not NULL.
+ * Inline: terms read a stem per content word. */
+static inline const char *fb_strtab_key(const fb_strtab *t, uint32_t id, size_t *n)
+{
+    if (n) *n = t->key_len[id];
+    return t->arena + t->key_off[id];
+}
 
 /* Bytes of heap memory held. */
 size_t fb_strtab_bytes(const fb_strtab *t);
 
-/* The table's hash function (64-bit; never 0). */
-uint64_t fb_strtab_hash64(const char *s, size_t n);
+/* The last n < 8 bytes of s as a little-endian number (on little-endian
+ * hosts: the bytes zero-padded), with a few overlapping loads instead of a
+ * byte loop. always_inline: it runs for every word hashed and probed. */
+static inline __attribute__((always_inline)) uint64_t fb_strtab_tail(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, s, 4);
+        memcpy(&hi, s + n - 4, 4);                        /* byte order: any, */
+        return lo | (uint64_t)hi << (8 * (n - 4));         /* as long as it is fixed */
+    }
+    if (n == 0) return 0;
+    return (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) | (uint64_t)u[n - 1] << (8 * (n - 1));
+}
+
+/* fb_strtab_hash64 of a key of n < 8 bytes given as one number v: its
+ * bytes in little-endian order, zero-padded (the tokenizer has a short
+ * word in a register already). */
+static inline uint64_t fb_strtab_hash_short(uint64_t v, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
+    h = (h ^ v) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+    return h | 1;
+}
+
+/* The table's hash function (64-bit; never 0): 8 bytes per step, then a
+ * final avalanche. Inline: words are short and every one is hashed. */
+static inline uint64_t fb_strtab_hash64(const char *s, size_t n)
+{
+    if (n < 8) return fb_strtab_hash_short(fb_strtab_tail(s, n), n);
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull), w;
+    while (n >= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+        s += 8; n -= 8;
+    }
+    w = fb_strtab_tail(s, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+    return h | 1;
+}
 
 #endif

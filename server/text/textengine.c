@@ -67,14 +67,25 @@ void fb_text_close(fb_textengine *te)
     free(te);
 }
 
+/* lang names tag l: equal ignoring ASCII case up to its end or a '-'/'_'
+ * ("en-GB" names "en"). Spelled out: it runs for every scored text. */
+static int ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+static int tag_end(char c) { return !c || c == '-' || c == '_'; }
+
+static int tag_matches(const char *l, const char *lang)
+{
+    size_t j = 0;
+    for (; l[j]; j++)
+        if (tag_end(lang[j]) || ascii_lower(lang[j]) != ascii_lower(l[j])) return 0;
+    return tag_end(lang[j]);
+}
+
 const fb_lexicon *fb_text_lexicon(const fb_textengine *te, const char *lang)
 {
     if (!lang || !*lang) return NULL;
-    size_t n = strcspn(lang, "-_");
-    for (size_t i = 0; i < te->n_langs; i++) {
-        const char *l = fb_lexicon_lang(te->langs[i]);
-        if (strlen(l) == n && strncasecmp(l, lang, n) == 0) return te->langs[i];
-    }
+    for (size_t i = 0; i < te->n_langs; i++)
+        if (tag_matches(fb_lexicon_lang(te->langs[i]), lang)) return te->langs[i];
     return NULL;
 }
 

@@ -9,24 +9,25 @@
  * both arrays start on caller storage and spill to the heap only for long
  * texts. Clause and sentence indices are assigned here because punctuation
  * is only visible here; contrast words are a lexicon matter and are split
- * by the scorer. */
-#include "tokenize.h"
+ * by the scorer. The rarer shapes (skipped URLs, emoticons) live in
+ * tokenize_skip.c; the scanner state they share in tokenize_impl.h. */
+#include "tokenize_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "strtab.h"
-#include "utf8.h"
 
-typedef struct scan {
-    const char *s;
-    size_t len, i;
-    uint32_t cpi;          /* code point index of s[i] */
-    uint32_t sent, clause;
-    uint32_t last_cp;      /* previous code point (0 at start) */
-    fb_tokens *t;
-    int err;
-} scan;
+int fb_tok_grow(void **p, size_t *cap, int *own, size_t need, size_t elem)
+{
+    size_t nc = *cap ? *cap : 16;
+    while (nc < need) nc *= 2;
+    void *q = *own ? realloc(*p, nc * elem) : malloc(nc * elem);
+    if (!q) return -1;
+    if (!*own && *cap) memcpy(q, *p, *cap * elem);
+    *p = q; *cap = nc; *own = 1;
+    return 0;
+}
 
 void fb_tokens_init(fb_tokens *t, fb_token *buf, size_t cap, char *normbuf,
                     size_t normcap)
@@ -47,179 +48,6 @@ void fb_tokens_free(fb_tokens *t)
     t->own_v = t->own_norm = 0;
 }
 
-static int grow(void **p, size_t *cap, int *own, size_t need, size_t elem)
-{
-    size_t nc = *cap ? *cap : 16;
-    while (nc < need) nc *= 2;
-    void *q = *own ? realloc(*p, nc * elem) : malloc(nc * elem);
-    if (!q) return -1;
-    if (!*own && *cap) memcpy(q, *p, *cap * elem);
-    *p = q; *cap = nc; *own = 1;
-    return 0;
-}
-
-static uint32_t peek(const scan *sc, size_t at, size_t *n)
-{
-    uint32_t cp = 0;
-    if (at >= sc->len) { *n = 0; return 0; }
-    *n = fb_utf8_decode(sc->s + at, sc->len - at, &cp);
-    return cp;
-}
-
-/* Advances over n bytes that hold exactly k code points. */
-static void adv(scan *sc, size_t n, uint32_t k, uint32_t last)
-{
-    sc->i += n;
-    sc->cpi += k;
-    sc->last_cp = last;
-}
-
-/* always_inline: called once per token from several emitters, so GCC
- * keeps it out of line; inlined, the common path is a few stores. */
-static inline __attribute__((always_inline)) fb_token *push(scan *sc, uint8_t kind, size_t start,
-                                                           uint32_t cp_start, size_t normroom)
-{
-    fb_tokens *t = sc->t;
-    if (t->n == t->cap &&
-        grow((void **)&t->v, &t->cap, &t->own_v, t->n + 1, sizeof(fb_token))) {
-        sc->err = 1;
-        return NULL;
-    }
-    if (t->norm_len + normroom + 1 > t->norm_cap &&
-        grow((void **)&t->norm, &t->norm_cap, &t->own_norm,
-             t->norm_len + normroom + 1, 1)) {
-        sc->err = 1;
-        return NULL;
-    }
-    fb_token *k = &t->v[t->n++];
-    *k = (fb_token){ .kind = kind, .start = (uint32_t)start, .cp_start = cp_start,
-                     .norm = (uint32_t)t->norm_len, .sent = sc->sent, .clause = sc->clause };
-    return k;
-}
-
-static void finish(scan *sc, fb_token *k, size_t normlen)
-{
-    fb_tokens *t = sc->t;
-    k->end = (uint32_t)sc->i;
-    k->cp_end = sc->cpi;
-    k->norm_len = (uint32_t)normlen;
-    t->norm[t->norm_len + normlen] = '\0';
-    t->norm_len += normlen + 1;
-}
-
-static int is_ascii_alnum(uint32_t c)
-{
-    return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'z');
-}
-
-static int is_apostrophe(uint32_t c)
-{
-    return c == '\'' || c == 0x2019 || c == 0x2BC;
-}
-
-/* ---- skipped spans: URLs, @mentions, HTML entities ----------------------- */
-
-static int starts_with(const scan *sc, const char *lit)
-{
-    size_t n = strlen(lit);
-    if (sc->len - sc->i < n) return 0;
-    for (size_t k = 0; k < n; k++)
-        if ((sc->s[sc->i + k] | 32) != lit[k]) return 0;
-    return 1;
-}
-
-/* Skips up to the next space; returns 1 if it skipped. */
-static void skip_to_space(scan *sc)
-{
-    while (sc->i < sc->len) {
-        size_t n;
-        uint32_t c = peek(sc, sc->i, &n);
-        if (fb_utf8_is_space(c)) break;
-        adv(sc, n, 1, c);
-    }
-}
-
-static int skip_url_or_mention(scan *sc, uint32_t c)
-{
-    if ((c == 'h' && (starts_with(sc, "http://") || starts_with(sc, "https://"))) ||
-        (c == 'w' && starts_with(sc, "www.") && !is_ascii_alnum(sc->last_cp))) {
-        skip_to_space(sc);
-        return 1;
-    }
-    if (c == '@' && !is_ascii_alnum(sc->last_cp) && sc->i + 1 < sc->len &&
-        (is_ascii_alnum((unsigned char)sc->s[sc->i + 1]) || sc->s[sc->i + 1] == '_')) {
-        adv(sc, 1, 1, c);
-        while (sc->i < sc->len) {
-            unsigned char b = (unsigned char)sc->s[sc->i];
-            if (!is_ascii_alnum(b) && b != '_') break;
-            adv(sc, 1, 1, b);
-        }
-        return 1;
-    }
-    if (c == '&') {     /* &amp; &#39; &quot; … */
-        size_t k = sc->i + 1, end = sc->i + 10 < sc->len ? sc->i + 10 : sc->len;
-        if (k < end && sc->s[k] == '#') k++;
-        size_t body = k;
-        while (k < end && is_ascii_alnum((unsigned char)sc->s[k])) k++;
-        if (k < end && sc->s[k] == ';' && k - body >= 2) {
-            adv(sc, k + 1 - sc->i, (uint32_t)(k + 1 - sc->i), ';');
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* ---- emoticons ----------------------------------------------------------- */
-
-static const char *const fixed_emoticons[] = {
-    "</3", "<3", "^_^", "^.^", "^^", "-_-", "T_T", ">_<", "o_O", "O_o", "o.O",
-    ":'(", ":')", ":'-(", NULL,
-};
-
-static int mouth_char(char c)
-{
-    return c && strchr(")(]D[pP/\\|*oO3$@}{", c) != NULL;
-}
-
-/* Length in bytes of an emoticon at s[i], or 0. */
-static size_t match_emoticon(const scan *sc)
-{
-    const char *s = sc->s + sc->i;
-    size_t left = sc->len - sc->i;
-    for (int f = 0; fixed_emoticons[f]; f++) {
-        size_t n = strlen(fixed_emoticons[f]);
-        if (n <= left && memcmp(s, fixed_emoticons[f], n) == 0 &&
-            (n == left || !is_ascii_alnum((unsigned char)s[n])) &&
-            !is_ascii_alnum(sc->last_cp)) {
-            while (n < left && (s[n] == '3' && s[0] == '<')) n++;
-            return n;
-        }
-    }
-    size_t k = 0;
-    if (k < left && s[k] == '>') k++;
-    if (k >= left || !strchr(":;=", s[k])) return 0;
-    k++;
-    if (k < left && strchr("-o^", s[k]) && k + 1 < left && mouth_char(s[k + 1])) k++;
-    if (k >= left || !mouth_char(s[k])) return 0;
-    char mouth = s[k++];
-    while (k < left && s[k] == mouth && (mouth == ')' || mouth == '(')) k++;
-    int paren = mouth == ')' || mouth == '(';
-    if (k < left && is_ascii_alnum((unsigned char)s[k])) return 0;
-    if (mouth == '/' && k < left && s[k] == '/') return 0;
-    if (!paren && (is_ascii_alnum(sc->last_cp) || sc->last_cp == ':')) return 0;
-    return k;
-}
-
-static int emit_emoticon(scan *sc, size_t n)
-{
-    fb_token *k = push(sc, FB_TOK_EMOTICON, sc->i, sc->cpi, n);
-    if (!k) return -1;
-    memcpy(sc->t->norm + sc->t->norm_len, sc->s + sc->i, n);
-    adv(sc, n, (uint32_t)n, (unsigned char)sc->s[sc->i + n - 1]);
-    finish(sc, k, n);
-    return 0;
-}
-
 /* ---- words and numbers --------------------------------------------------- */
 
 /* A lower-case letter of a script with case (so "ß" counts, "中" does not). */
@@ -230,9 +58,9 @@ static int is_lower_cased(uint32_t c)
            (c >= 0x430 && c <= 0x45F) || fb_utf8_is_upper(c - 1);
 }
 
-enum { A_OTHER = 0, A_LOWER, A_UPPER, A_DIGIT };
+enum { A_OTHER = 0, A_LOWER = 1, A_UPPER = 2, A_DIGIT = 4 };   /* bits */
 
-/* Class of each ASCII byte for the word loop (one load, no branch chain). */
+/* Class of each ASCII byte for the word loops (one load, no branch chain). */
 static const unsigned char ascii_class[256] = {     /* bytes >= 0x80: A_OTHER */
     ['0'] = A_DIGIT, ['1'] = A_DIGIT, ['2'] = A_DIGIT, ['3'] = A_DIGIT, ['4'] = A_DIGIT,
     ['5'] = A_DIGIT, ['6'] = A_DIGIT, ['7'] = A_DIGIT, ['8'] = A_DIGIT, ['9'] = A_DIGIT,
@@ -252,28 +80,7 @@ static const unsigned char ascii_class[256] = {     /* bytes >= 0x80: A_OTHER */
 
 static int ascii_word_byte(unsigned char b)
 {
-    return (b >= '0' && b <= '9') || ((b | 32) >= 'a' && (b | 32) <= 'z');
-}
-
-/* How many of the 8 bytes at s, from the first, are 'a'..'z': one
- * word-wide test instead of a table lookup per letter. High bits are
- * cleared before adding, so no byte carries into the next; then adding
- * 0x1F sets a byte's high bit iff it is >= 'a', adding 0x05 iff > 'z'.
- * Non-ASCII bytes count as stops. */
-static size_t lower_run8(const unsigned char *s)
-{
-    const uint64_t hi = 0x8080808080808080ull, ones = 0x0101010101010101ull;
-    uint64_t x;
-    memcpy(&x, s, 8);
-    uint64_t lo7 = x & ~hi;
-    uint64_t lower = ((lo7 + 0x1F * ones) & ~(lo7 + 0x05 * ones)) & ~x & hi;
-    uint64_t stop = ~lower & hi;
-    if (!stop) return 8;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    return (size_t)__builtin_ctzll(stop) / 8;
-#else
-    return (size_t)__builtin_clzll(stop) / 8;
-#endif
+    return ascii_class[b] != A_OTHER;
 }
 
 static int letter_at(const scan *sc, size_t j)
@@ -292,12 +99,101 @@ static int is_xd(const scan *sc)
            (left == 2 || !ascii_word_byte((unsigned char)s[2]));
 }
 
-/* One pass: a word continues over letters, digits, marks and inner
+static void word_flags(fb_token *k, unsigned upper, unsigned lower, int hashtag)
+{
+    if (upper + lower > 0) k->flags |= FB_TOKF_HAS_CASED;
+    if (upper >= 2 && lower == 0) k->flags |= FB_TOKF_CAPS;
+    if (hashtag) k->flags |= FB_TOKF_HASHTAG;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+/* High bit of each byte of lo7 (7-bit bytes) that is >= c: no byte carries
+ * into the next, as lo7 + 0x80 - c <= 0xFF. */
+#define BYTES_GE(lo7, c) (((lo7) + (0x80 - (c)) * ONES) & HIGH)
+
+/* Each ASCII letter and digit folded to lower case, 0 for other bytes. */
+static const unsigned char ascii_fold[256] = {
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5',
+    ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+    ['a'] = 'a', ['b'] = 'b', ['c'] = 'c', ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+    ['h'] = 'h', ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l', ['m'] = 'm', ['n'] = 'n',
+    ['o'] = 'o', ['p'] = 'p', ['q'] = 'q', ['r'] = 'r', ['s'] = 's', ['t'] = 't', ['u'] = 'u',
+    ['v'] = 'v', ['w'] = 'w', ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+    ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd', ['E'] = 'e', ['F'] = 'f', ['G'] = 'g',
+    ['H'] = 'h', ['I'] = 'i', ['J'] = 'j', ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o', ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's', ['T'] = 't', ['U'] = 'u',
+    ['V'] = 'v', ['W'] = 'w', ['X'] = 'x', ['Y'] = 'y', ['Z'] = 'z',
+};
+
+/* The common word, plain ASCII letters and digits ended by an ASCII byte
+ * that is no apostrophe, folded as it is copied. Anything else (an accent, an
+ * inner apostrophe) may continue the word, so it is left to emit_word,
+ * which starts over: 0 then, 1 once emitted, -1 if memory ran out.
+ * sc->s[sc->i] is an ASCII letter. */
+static int ascii_word(scan *sc)
+{
+    const unsigned char *s = (const unsigned char *)sc->s;
+    char *out = sc->t->norm + sc->t->norm_len;     /* room reserved by fb_tokenize */
+    size_t start = sc->i, i = start, len = sc->len;
+    unsigned upper = 0, lower = 0;                 /* upper: counted up to 2 per block */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* 8 bytes at a time (SWAR): most words fit one block, so the loop's
+     * exit is predictable where a byte loop's is not */
+    for (size_t r = 8; r == 8 && i + 8 <= len; i += r) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        uint64_t lo7 = x & ~HIGH, ascii = ~x & HIGH;
+        uint64_t up = BYTES_GE(lo7, 'A') & ~BYTES_GE(lo7, 'Z' + 1) & ascii;
+        uint64_t lw = BYTES_GE(lo7, 'a') & ~BYTES_GE(lo7, 'z' + 1) & ascii;
+        uint64_t dg = BYTES_GE(lo7, '0') & ~BYTES_GE(lo7, '9' + 1) & ascii;
+        uint64_t stop = ~(up | lw | dg) & HIGH;
+        r = stop ? (size_t)__builtin_ctzll(stop) / 8 : 8;
+        uint64_t keep = r == 8 ? ~0ull : (1ull << (8 * r)) - 1;
+        up &= keep;
+        uint64_t f = (x | up >> 2) & keep;         /* 0x80 >> 2 = 'a' - 'A' */
+        memcpy(out + (i - start), &f, 8);          /* bytes past r are overwritten later */
+        upper += (up != 0) + ((up & (up - 1)) != 0);
+        lower |= (lw & keep) != 0;
+    }
+#endif
+    for (; i < len; i++) {                         /* the last bytes of the text */
+        unsigned char b = s[i], c = ascii_class[b];
+        if (!c) break;
+        upper += c == A_UPPER;
+        lower |= c == A_LOWER;
+        out[i - start] = (char)ascii_fold[b];
+    }
+    if (i < len && (s[i] >= 0x80 || s[i] == '\'')) return 0;
+    fb_token *k = push(sc, FB_TOK_WORD, start, sc->cpi, 0);
+    if (!k) return -1;
+    size_t o = i - start;
+    sc->i = i;
+    sc->cpi += (uint32_t)o;
+    sc->last_cp = (unsigned char)out[o - 1];
+    word_flags(k, upper, lower, 0);
+    /* hashed once, probed in several tables. A word of < 8 bytes is hashed
+     * from one load of its folded bytes, the rest masked off (the norm
+     * buffer has room: fb_tokenize reserved twice the text, plus 16) */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (o < 8) {
+        uint64_t v;
+        memcpy(&v, out, 8);
+        k->hash = fb_strtab_hash_short(v & ((1ull << (8 * o)) - 1), o);
+    } else
+#endif
+        k->hash = fb_strtab_hash64(out, o);
+    finish(sc, k, o);
+    return 1;
+}
+
+/* The general word: it continues over letters, digits, marks and inner
  * apostrophes, and is folded into the norm buffer as it is scanned
  * (fb_tokenize reserved room for every normal form up front). */
 static int emit_word(scan *sc, int hashtag)
 {
-    if (!hashtag && is_xd(sc)) return emit_emoticon(sc, 2);
+    if (!hashtag && is_xd(sc)) return fb_tok_emit_emoticon(sc, 2);
     fb_token *k = push(sc, FB_TOK_WORD, sc->i, sc->cpi, 0);
     if (!k) return -1;
     const unsigned char *s = (const unsigned char *)sc->s;
@@ -305,22 +201,12 @@ static int emit_word(scan *sc, int hashtag)
     size_t i = sc->i, len = sc->len, o = 0;
     unsigned upper = 0, lower = 0;
     uint32_t cps = 0, prev = 0;
-    for (;;) {
-        size_t run = i;                                   /* fastest path: a-z runs */
-        size_t r;
-        do {            /* 8 bytes at a time while they last (see lower_run8) */
-            if (i + 8 > len) { r = 0; break; }
-            memcpy(out + o, s + i, 8);      /* bytes past the run are overwritten later */
-            r = lower_run8(s + i);
-            i += r; o += r;
-        } while (r == 8);
-        if (!r) while (i < len && ascii_class[s[i]] == A_LOWER) out[o++] = (char)s[i++];
-        if (i > run) { lower += (unsigned)(i - run); cps += (uint32_t)(i - run); prev = s[i - 1]; }
-        if (i >= len) break;
+    while (i < len) {
         unsigned char b = s[i];
-        if (b < 0x80) {                                   /* other ASCII */
+        if (b < 0x80) {
             unsigned char cls = ascii_class[b];
             if (cls == A_UPPER) { upper++; b += 32; }
+            else if (cls == A_LOWER) lower++;
             else if (cls != A_DIGIT &&
                      !(b == '\'' && fb_utf8_is_letter(prev) && letter_at(sc, i + 1)))
                 break;
@@ -344,10 +230,8 @@ static int emit_word(scan *sc, int hashtag)
     sc->i = i;
     sc->cpi += cps;
     sc->last_cp = prev;
-    if (upper + lower > 0) k->flags |= FB_TOKF_HAS_CASED;
-    if (upper >= 2 && lower == 0) k->flags |= FB_TOKF_CAPS;
-    if (hashtag) k->flags |= FB_TOKF_HASHTAG;
-    k->hash = fb_strtab_hash64(out, o);     /* hashed once, probed in several tables */
+    word_flags(k, upper, lower, hashtag);
+    k->hash = fb_strtab_hash64(out, o);
     finish(sc, k, o);
     return 0;
 }
@@ -421,8 +305,20 @@ static int emit_emoji(scan *sc, uint32_t base, size_t n0)
 
 /* ---- punctuation --------------------------------------------------------- */
 
+#define DASH 0xFF
+
+/* The ASCII punctuation classes in a table (a switch is a chain of
+ * branches on data); DASH needs its context. */
+static const unsigned char ascii_punct[128] = {
+    ['.'] = FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END, ['!'] = FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END,
+    ['?'] = FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END,
+    [','] = FB_TOKF_CLAUSE_END, [';'] = FB_TOKF_CLAUSE_END, [':'] = FB_TOKF_CLAUSE_END,
+    ['('] = FB_TOKF_CLAUSE_END, [')'] = FB_TOKF_CLAUSE_END, ['-'] = DASH,
+};
+
 static int punct_class(const scan *sc, uint32_t c, size_t at)
 {
+    if (c < 0x80 && ascii_punct[c] != DASH) return ascii_punct[c];
     switch (c) {
     case '.': case '!': case '?': case 0x2026: case 0x3002: case 0x61F:
         return FB_TOKF_SENT_END | FB_TOKF_CLAUSE_END;
@@ -478,24 +374,29 @@ static int is_line_break(uint32_t c)
     return c == '\n' || c == '\r' || c == 0x2028 || c == 0x2029;
 }
 
-static int may_start_emoticon(const scan *sc, uint32_t c)
-{
-    switch (c) {
-    case ':': case ';': case '=': case '<': case '>': case '^': case '-':
-        return 1;
-    case 'T': case 'O': case 'o':       /* T_T o_O O_o o.O: rare, check cheaply */
-        return sc->i + 1 < sc->len && (sc->s[sc->i + 1] == '_' || sc->s[sc->i + 1] == '.');
-    default:
-        return 0;
-    }
-}
+/* ASCII letters that start neither a URL nor an emoticon: the common case.
+ * One look at the next byte rules out "http", "www." and "XD" for most
+ * words; the rest go the general way (step). */
+/* The next bytes that make a letter more than a word's start: "ht"
+ * (http), "ww" (www.), "XD"/"XP", and "T_", "o.", … (emoticons). 0 for
+ * the other letters: only a NUL byte after them takes the general way,
+ * which is correct anyway. */
+static const unsigned char next_a[256] = {
+    ['h'] = 't', ['w'] = 'w', ['x'] = 'D', ['X'] = 'D', ['T'] = '_', ['O'] = '_', ['o'] = '_',
+};
+static const unsigned char next_b[256] = {
+    ['h'] = 'T', ['w'] = 'W', ['x'] = 'P', ['X'] = 'P', ['T'] = '.', ['O'] = '.', ['o'] = '.',
+};
 
-/* ASCII letters that start neither a URL nor an emoticon: the common case. */
-static int plain_ascii_letter(const scan *sc, unsigned char b)
+/* ASCII letters that start neither a URL nor an emoticon: the common case.
+ * One look at the next byte, in tables: no branch on which letter (which
+ * follows no pattern); the few that may start more go the general way
+ * (step). */
+static inline int plain_ascii_letter(const scan *sc, unsigned char b)
 {
-    if (!((b | 32) >= 'a' && (b | 32) <= 'z')) return 0;
-    if (b == 'h' || b == 'w' || b == 'x' || b == 'X') return 0;
-    return !((b == 'T' || b == 'O' || b == 'o') && may_start_emoticon(sc, b));
+    if (!(ascii_class[b] & (A_LOWER | A_UPPER))) return 0;
+    unsigned char nb = sc->i + 1 < sc->len ? (unsigned char)sc->s[sc->i + 1] : 0xFF;  /* no UTF-8 byte */
+    return (nb != next_a[b]) & (nb != next_b[b]);
 }
 
 static int step(scan *sc)
@@ -505,7 +406,7 @@ static int step(scan *sc)
     if (plain_ascii_letter(sc, b)) return emit_word(sc, 0);
     size_t n;
     uint32_t c = peek(sc, sc->i, &n);
-    if (fb_utf8_is_space(c)) {
+    if (c < 0x80 ? c == ' ' || (c >= 0x09 && c <= 0x0D) : fb_utf8_is_space(c)) {   /* ASCII inline */
         if (is_line_break(c) && sc->t->n && !(sc->t->v[sc->t->n - 1].flags & FB_TOKF_SENT_END)) {
             sc->sent++;
             sc->clause++;
@@ -513,9 +414,10 @@ static int step(scan *sc)
         adv(sc, n, 1, c);
         return 0;
     }
-    if (skip_url_or_mention(sc, c)) return 0;
-    size_t emo = may_start_emoticon(sc, c) ? match_emoticon(sc) : 0;
-    if (emo) return emit_emoticon(sc, emo);
+    if ((c == 'h' || c == 'w' || c == '@' || c == '&') && fb_tok_skip_url_or_mention(sc, c))
+        return 0;                       /* (the only first bytes it skips from) */
+    size_t emo = fb_tok_may_start_emoticon(sc, c) ? fb_tok_match_emoticon(sc) : 0;
+    if (emo) return fb_tok_emit_emoticon(sc, emo);
     if (c == '#' && sc->i + 1 < sc->len) {
         size_t n2;
         uint32_t c2 = peek(sc, sc->i + 1, &n2);
@@ -524,9 +426,12 @@ static int step(scan *sc)
             return emit_word(sc, 1);
         }
     }
-    if (fb_utf8_is_letter(c)) return emit_word(sc, 0);
+    /* (ASCII tested inline: punctuation comes this way, and no ASCII byte
+     * is an emoji) */
+    if (c < 0x80 ? (ascii_class[c] & (A_LOWER | A_UPPER)) != 0 : fb_utf8_is_letter(c))
+        return emit_word(sc, 0);
     if (c >= '0' && c <= '9') return emit_number(sc);
-    if (fb_utf8_is_emoji(c)) return emit_emoji(sc, c, n);
+    if (c >= 0x80 && fb_utf8_is_emoji(c)) return emit_emoji(sc, c, n);
     if (punct_class(sc, c, sc->i)) return emit_punct(sc);
     adv(sc, n, 1, c);       /* anything else: a separator */
     return 0;
@@ -534,21 +439,27 @@ static int step(scan *sc)
 
 int fb_tokenize(const char *text, size_t len, fb_tokens *t)
 {
-    t->n = 0;
+    t->n = t->n_words = 0;
     t->norm_len = 0;
     if (len >= (1u << 31)) return -1;
     scan sc = { .s = text, .len = len, .t = t };
     /* normal forms never outgrow the text plus one NUL per token */
     if (2 * len + 16 > t->norm_cap &&
-        grow((void **)&t->norm, &t->norm_cap, &t->own_norm, 2 * len + 16, 1))
+        fb_tok_grow((void **)&t->norm, &t->norm_cap, &t->own_norm, 2 * len + 16, 1))
         return -1;
     while (sc.i < sc.len && !sc.err) {
-        if (text[sc.i] == ' ') {            /* the most common byte: no dispatch */
+        unsigned char b = (unsigned char)text[sc.i];
+        if (b == ' ') {                     /* the most common byte: no dispatch */
             sc.i++; sc.cpi++; sc.last_cp = ' ';
             continue;
         }
+        if (plain_ascii_letter(&sc, b)) {   /* the next most common: an ASCII word */
+            int r = ascii_word(&sc);
+            if (r < 0) sc.err = 1;
+            if (r) continue;
+        }
         if (step(&sc)) sc.err = 1;
     }
-    if (sc.err) { t->n = 0; t->norm_len = 0; return -1; }
+    if (sc.err) { t->n = t->n_words = 0; t->norm_len = 0; return -1; }
     return 0;
 }

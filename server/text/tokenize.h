@@ -51,6 +51,7 @@ typedef struct fb_token {
 typedef struct fb_tokens {
     fb_token *v;
     size_t n, cap;
+    size_t n_words;              /* tokens of kind FB_TOK_WORD */
     char *norm;                  /* normalised forms, each NUL-terminated */
     size_t norm_len, norm_cap;
     int own_v, own_norm;         /* 1 once moved to the heap */

@@ -5,6 +5,7 @@
 
 #include "fbtest.h"
 #include "text/sentiment.h"
+#include "text/stem.h"
 #include "text/utf8.h"
 #include "../../client/offline.c"   /* feedbackctl analyze --offline (single file) */
 
@@ -323,6 +324,39 @@ START_TEST(terms_are_distinct_content_stems)
 }
 END_TEST
 
+/* Terms of words the lexicon does not know: the stem is read off the word
+ * when Snowball's stem is a prefix of it ("gizmos" -> "gizmo"), else asked
+ * of the stemmer ("flurry" -> "flurri"); either way exactly Snowball's
+ * stem, once per stem, the same on the first call (nothing cached) and
+ * the next ones (the word cache answers). */
+START_TEST(terms_of_unknown_words_are_snowball_stems)
+{
+    const char *words[] = { "gizmos", "gizmo", "flurry", "flurries", "zorbing", "zorbed" };
+    const char *text = "gizmos gizmo flurry flurries zorbing zorbed";
+    fb_stemmer *st;
+    fb_err err = { 0 };
+    ck_assert_int_eq(fb_stemmer_open(&st, "en", &err), FB_OK);
+    char want[6][64];
+    for (int i = 0; i < 6; i++) fb_stem(st, words[i], strlen(words[i]), want[i], sizeof want[i]);
+    for (int pass = 0; pass < 3; pass++) {
+        fb_sentiment s;
+        ck_assert_int_eq(fb_sentiment_analyze(te, text, strlen(text), "en", NULL, FB_SENT_TERMS,
+                                              &s, &err), FB_OK);
+        size_t n = 0;
+        for (int i = 0; i < 6; i++) {
+            int seen = 0, first = 1;
+            for (int j = 0; j < i; j++) first &= strcmp(want[j], want[i]) != 0;
+            for (size_t k = 0; k < s.n_terms; k++) seen += strcmp(s.terms[k].stem, want[i]) == 0;
+            ck_assert_msg(seen == 1, "stem %s of %s seen %d times", want[i], words[i], seen);
+            n += (size_t)first;
+        }
+        ck_assert_uint_eq(s.n_terms, n);
+        fb_sentiment_free(&s);
+    }
+    fb_stemmer_close(st);
+}
+END_TEST
+
 START_TEST(robust_on_pathological_text)
 {
     const char *units[] = { "😡", "a\xCC\x81", "x", "👨‍👩‍👧", "not ", "but ", "!?" };
@@ -434,6 +468,7 @@ static Suite *sentiment_suite(void)
     tcase_add_test(tc, explain_gives_code_point_spans);
     tcase_add_test(tc, aspects_per_opinionated_clause);
     tcase_add_test(tc, terms_are_distinct_content_stems);
+    tcase_add_test(tc, terms_of_unknown_words_are_snowball_stems);
     tcase_add_test(tc, robust_on_pathological_text);
     tcase_add_test(tc, threads_get_the_same_scores);
     tcase_add_test(tc, offline_scores_one_line_per_line);

@@ -1,6 +1,7 @@
 /* test_tokenize.c — token kinds, normal forms, byte and code point spans,
  * clauses and sentences, and pathological input. */
 #include "fbtest.h"
+#include "text/strtab.h"
 #include "text/tokenize.h"
 
 
@@ -206,6 +207,75 @@ START_TEST(malformed_bytes_do_not_crash)
 }
 END_TEST
 
+/* ASCII words take a fast path (8 bytes at a time): every length around
+ * the block size, in every case mix, ended by the text, a space,
+ * punctuation, an accent or an apostrophe, must come out as the general
+ * path defines them: one word, folded, its hash the table's hash of it. */
+START_TEST(ascii_words_of_every_length_and_ending)
+{
+    const char *ends[] = { "", " x", ", x", "\xC3\xA9", "'s", "\xE2\x80\x99s", "9" };
+    for (size_t len = 1; len <= 20; len++)
+        for (int kase = 0; kase < 3; kase++)           /* lower, UPPER, Capitalised */
+            for (size_t e = 0; e < sizeof ends / sizeof ends[0]; e++) {
+                char word[32], lower[32], text[64];
+                for (size_t i = 0; i < len; i++) {
+                    char c = (char)('a' + (i * 7 + len) % 26);
+                    if (c == 'h' || c == 'w' || c == 'x' || c == 'o') c = 'k';  /* no URL/emoticon starts */
+                    lower[i] = c;
+                    word[i] = kase == 1 || (kase == 2 && i == 0) ? (char)(c - 32) : c;
+                }
+                lower[len] = word[len] = '\0';
+                snprintf(text, sizeof text, "%s%s", word, ends[e]);
+                fb_tokens t = tok(text);
+                ck_assert_uint_ge(t.n, 1);
+                const fb_token *k = &t.v[0];
+                ck_assert_int_eq(k->kind, FB_TOK_WORD);
+                const char *n = txt(&t, 0);
+                ck_assert_msg(strncmp(n, lower, len) == 0, "%s -> %s", text, n);
+                ck_assert_uint_eq(k->hash, fb_strtab_hash64(n, k->norm_len));
+                ck_assert_uint_eq(k->norm_len, strlen(n));
+                /* ALL-CAPS unless the ending adds a lower-case letter */
+                int caps = kase == 1 && len >= 2 && (e <= 2 || e == 6);
+                ck_assert_int_eq(!!(k->flags & FB_TOKF_CAPS), caps);
+                ck_assert(k->flags & FB_TOKF_HAS_CASED);
+                if (e <= 2) {                            /* the word ends where its letters do */
+                    ck_assert_uint_eq(k->norm_len, len);
+                    ck_assert_uint_eq(k->end, len);
+                    ck_assert_uint_eq(k->cp_end, len);
+                } else if (e == 6) {
+                    ck_assert_uint_eq(k->norm_len, len + 1);   /* digits continue a word */
+                } else {
+                    ck_assert_uint_gt(k->norm_len, len);       /* é and 's belong to it */
+                }
+                ck_assert_uint_eq(t.n_words, e == 1 || e == 2 ? 2 : 1);
+                fb_tokens_free(&t);
+            }
+}
+END_TEST
+
+/* Words starting with the letters that may start a URL or an emoticon are
+ * still words unless what follows makes them more. */
+START_TEST(url_and_emoticon_letters_start_words)
+{
+    fb_tokens t = tok("have what xylophone Those Other over hTml Wwise XDa x");
+    ck_assert_uint_eq(t.n, 10);
+    const char *want[] = { "have", "what", "xylophone", "those", "other", "over", "html",
+                           "wwise", "xda", "x" };
+    for (size_t i = 0; i < 10; i++) {
+        ck_assert_int_eq(t.v[i].kind, FB_TOK_WORD);
+        ck_assert_str_eq(txt(&t, i), want[i]);
+    }
+    fb_tokens_free(&t);
+    t = tok("http://a.b/c www.x.y XD o_O T_T ok");
+    ck_assert_uint_eq(t.n, 4);
+    ck_assert_int_eq(t.v[0].kind, FB_TOK_EMOTICON);
+    ck_assert_int_eq(t.v[1].kind, FB_TOK_EMOTICON);
+    ck_assert_int_eq(t.v[2].kind, FB_TOK_EMOTICON);
+    ck_assert_str_eq(txt(&t, 3), "ok");
+    fb_tokens_free(&t);
+}
+END_TEST
+
 static Suite *tokenize_suite(void)
 {
     Suite *s = suite_create("tokenize");
@@ -223,6 +293,8 @@ static Suite *tokenize_suite(void)
     tcase_add_test(tc, stack_buffers_spill_to_heap);
     tcase_add_test(tc, pathological_inputs);
     tcase_add_test(tc, malformed_bytes_do_not_crash);
+    tcase_add_test(tc, ascii_words_of_every_length_and_ending);
+    tcase_add_test(tc, url_and_emoticon_letters_start_words);
     suite_add_tcase(s, tc);
     return s;
 }
