@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lexicon_impl.h"   /* the stem table, read inline on the terms path */
 #include "strtab.h"
 
 #define MAX_TERMS 256
@@ -261,16 +262,16 @@ static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
 static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
 {
     int a = s->surf[i]->aspect;          /* -1 unless the entry names an aspect */
-    if (a < 0 && (s->info[i] & FB_STEMBIT_ASPECT << 8)) a = fb_lexicon_stem_entry(lx, s->ids[i])->aspect;
+    if (a < 0 && (s->info[i] & FB_STEMBIT_ASPECT << 8)) a = lx->stems[s->ids[i]].aspect;
     return a;
 }
 
 /* One candidate term while collecting: its stem either lives in the
  * lexicon (a known stem id: no stemming needed) or in the scratch buffer. */
 typedef struct term_cand {
-    const char *lex_stem;      /* the lexicon's stem or the word itself (its first n
-                                  bytes); NULL: the stem is scratch + off */
-    uint32_t off, n, tok;
+    const char *lex_stem;      /* a stem outside the lexicon that is the word's first n
+                                  bytes; NULL: a lexicon stem (id) or scratch + off */
+    uint32_t off, n, tok;      /* n: stem bytes (0 for a lexicon stem: not needed) */
     uint32_t id;               /* its lexicon stem id, or FB_LEX_NONE */
     int aspect;
 } term_cand;
@@ -314,28 +315,51 @@ static int same_stem(const term_scratch *sc, const term_cand *a, const term_cand
     return a->n == b->n && memcmp(cand_stem(sc, a), cand_stem(sc, b), a->n) == 0;
 }
 
+/* Up to this many bytes of normal forms, a text's whole normal-form buffer
+ * is copied into the terms block at once and the surfaces point into it
+ * (one copy instead of one per term); longer texts copy each surface. */
+#define NORM_WHOLE 1024
+
 /* Hands the collected terms out as ONE allocation (array, then strings),
  * freed by fb_sentiment_free with one free: a text's terms cost one malloc
- * instead of two per term plus a zeroed array of MAX_TERMS. */
-static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_cand *cand,
-                      size_t n, fb_sentiment *out)
+ * instead of two per term plus a zeroed array of MAX_TERMS. A lexicon
+ * stem is not copied: the term points at the lexicon's own string (it
+ * lives as long as the engine). Surfaces come from one copy of the text's
+ * normal forms (each NUL-terminated there) when that is short. */
+static int emit_terms(const fb_lexicon *lx, const fb_tokens *t, const term_scratch *sc,
+                      const term_cand *cand, size_t n, fb_sentiment *out)
 {
     if (!n) return 0;
-    size_t bytes = n * sizeof(fb_term);
-    for (size_t i = 0; i < n; i++) bytes += cand[i].n + 1 + t->v[cand[i].tok].norm_len + 1;
+    int whole = t->norm_len <= NORM_WHOLE;
+    size_t bytes = n * sizeof(fb_term) + (whole ? t->norm_len : 0);
+    for (size_t i = 0; i < n; i++)
+        bytes += (size_t)(cand[i].id == FB_LEX_NONE) * (cand[i].n + 1);
+    if (!whole)
+        for (size_t i = 0; i < n; i++) bytes += t->v[cand[i].tok].norm_len + 1;
     fb_term *tm = malloc(bytes);
     if (!tm) return -1;
-    char *str = (char *)(tm + n);
+    char *str = (char *)(tm + n), *norm = str;
+    if (whole) {
+        memcpy(norm, t->norm, t->norm_len);
+        str += t->norm_len;
+    }
     for (size_t i = 0; i < n; i++) {
         const fb_token *k = &t->v[cand[i].tok];
-        tm[i].stem = str;
-        memcpy(str, cand_stem(sc, &cand[i]), cand[i].n);
-        str[cand[i].n] = '\0';
-        str += cand[i].n + 1;
-        tm[i].surface = str;
-        memcpy(str, fb_token_text(t, k), k->norm_len);
-        str[k->norm_len] = '\0';
-        str += k->norm_len + 1;
+        if (cand[i].id != FB_LEX_NONE) {
+            tm[i].stem = (char *)fb_strtab_key(&lx->stem_tab, cand[i].id, NULL);
+        } else {
+            tm[i].stem = str;
+            memcpy(str, cand_stem(sc, &cand[i]), cand[i].n);
+            str[cand[i].n] = '\0';
+            str += cand[i].n + 1;
+        }
+        if (whole) {
+            tm[i].surface = norm + k->norm;
+        } else {
+            tm[i].surface = str;
+            memcpy(str, fb_token_text(t, k), k->norm_len + 1);   /* with its NUL */
+            str += k->norm_len + 1;
+        }
         /* the name, or NULL, selected without a branch (aspects are data) */
         int a = cand[i].aspect;
         uintptr_t named = (uintptr_t)0 - (uintptr_t)(a >= 0);
@@ -349,11 +373,17 @@ static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_can
 int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                  fb_sentiment *out, fb_err *err)
 {
-    enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
-    uint16_t set[SET];
-    size_t set_mask = 15;          /* terms <= words: a quarter full, half for long texts */
-    while (set_mask + 1 < 4 * t->n_words && set_mask + 1 < SET) set_mask = 2 * set_mask + 1;
-    memset(set, 0, (set_mask + 1) * sizeof *set);
+    /* Dedup: a bit per hashed stem says "maybe seen"; only then are the
+     * kept terms' keys scanned (a repeat, or a rare false hit). Ordinary
+     * texts zero 32 bytes, no memset, and take no data-dependent probe
+     * loop; ~32 bits per word keep false hits rare for long texts too. */
+    enum { FILTER_WORDS = 64 };    /* 4096 bits */
+    uint64_t filter[FILTER_WORDS];
+    size_t fwords = 4;
+    while (fwords * 64 < 32 * t->n_words && fwords < FILTER_WORDS) fwords *= 2;
+    for (size_t w = 0; w < fwords; w++) filter[w] = 0;
+    size_t fmask = fwords * 64 - 1;
+    uint32_t keys[MAX_TERMS];      /* low hash bits of each kept term */
     term_cand cand[MAX_TERMS];
     term_scratch sc;
     sc.heap = NULL;
@@ -382,10 +412,7 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
         if (id < FB_LEX_NUMBIT) {
             /* the scorer resolved the word to a lexicon stem: that string
              * is exactly what the stemmer returns for it (see resolve) */
-            size_t sn;
-            c.lex_stem = fb_lexicon_stem_key(lx, id, &sn);
-            c.n = (uint32_t)sn;
-            c.id = id;
+            c.id = id;             /* its string is fetched only if it is kept */
         } else if (prefix) {
             /* the stemmer's answer is known to be the word's first bytes */
             c.lex_stem = fb_token_text(t, k);
@@ -399,17 +426,20 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
         }
         uint64_t h = c.id != FB_LEX_NONE ? c.id * 0x9E3779B97F4A7C15ull
                                          : fb_strtab_hash64(cand_stem(&sc, &c), c.n);
-        size_t slot = (size_t)(h >> 32) & set_mask;
-        int dup = 0;
-        for (; set[slot]; slot = (slot + 1) & set_mask)
-            if (same_stem(&sc, &cand[set[slot] - 1], &c)) { dup = 1; break; }
-        if (dup) continue;
-        if (!c.lex_stem) sc.len += c.n + 1;     /* keep it */
+        size_t b = (size_t)(h >> 32) & fmask;
+        uint64_t bit = 1ull << (b & 63);
+        if (filter[b >> 6] & bit) {                /* maybe seen */
+            size_t j = 0;
+            while (j < n_cand && !(keys[j] == (uint32_t)h && same_stem(&sc, &cand[j], &c))) j++;
+            if (j < n_cand) continue;              /* a repeat */
+        }
+        filter[b >> 6] |= bit;
+        if (!c.lex_stem && c.id == FB_LEX_NONE) sc.len += c.n + 1;     /* keep it */
         c.aspect = term_aspect(lx, s, i);
+        keys[n_cand] = (uint32_t)h;
         cand[n_cand++] = c;
-        set[slot] = (uint16_t)n_cand;
     }
-    if (rc == 0) rc = emit_terms(t, &sc, cand, n_cand, out);
+    if (rc == 0) rc = emit_terms(lx, t, &sc, cand, n_cand, out);
     free(sc.heap);
     return rc ? oom(err) : FB_OK;
 }
