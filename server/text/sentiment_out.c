@@ -259,11 +259,11 @@ static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
            (t->v[i].cp_end - t->v[i].cp_start >= 2);
 }
 
-static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
+/* The aspect a word names, or -1: the scorer's aspect byte (its surface
+ * entry's aspect, else its stem's), already in a dense per-token array. */
+static int term_aspect(const fb_scored *s, size_t i)
 {
-    int a = s->surf[i]->aspect;          /* -1 unless the entry names an aspect */
-    if (a < 0 && (s->info[i] & FB_STEMBIT_ASPECT << 8)) a = lx->stems[s->ids[i]].aspect;
-    return a;
+    return FB_ASPECT_ID(s->aspect[i]);
 }
 
 /* One candidate term while collecting: its stem either lives in the
@@ -375,13 +375,15 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 {
     /* Dedup: a bit per hashed stem says "maybe seen"; only then are the
      * kept terms' keys scanned (a repeat, or a rare false hit). Ordinary
-     * texts zero 32 bytes, no memset, and take no data-dependent probe
-     * loop; ~32 bits per word keep false hits rare for long texts too. */
+     * texts (up to 32 words) zero 32 bytes, no memset, and take no
+     * data-dependent probe loop; 8+ bits per word (a term per word at
+     * most) keep false hits rare for long texts too. */
     enum { FILTER_WORDS = 64 };    /* 4096 bits */
     uint64_t filter[FILTER_WORDS];
     size_t fwords = 4;
-    while (fwords * 64 < 32 * t->n_words && fwords < FILTER_WORDS) fwords *= 2;
-    for (size_t w = 0; w < fwords; w++) filter[w] = 0;
+    while (fwords * 64 < 8 * t->n_words && fwords < FILTER_WORDS) fwords *= 2;
+    filter[0] = filter[1] = filter[2] = filter[3] = 0;    /* plain stores, not rep stos */
+    if (fwords > 4) memset(filter + 4, 0, (fwords - 4) * sizeof *filter);
     size_t fmask = fwords * 64 - 1;
     uint32_t keys[MAX_TERMS];      /* low hash bits of each kept term */
     term_cand cand[MAX_TERMS];
@@ -435,7 +437,10 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
         }
         filter[b >> 6] |= bit;
         if (!c.lex_stem && c.id == FB_LEX_NONE) sc.len += c.n + 1;     /* keep it */
-        c.aspect = term_aspect(lx, s, i);
+        c.aspect = term_aspect(s, i);
+        /* its string's offset is read when the terms are handed out:
+         * start that load now, so the misses overlap */
+        if (c.id != FB_LEX_NONE) __builtin_prefetch(&lx->stem_tab.key_off[c.id]);
         keys[n_cand] = (uint32_t)h;
         cand[n_cand++] = c;
     }
