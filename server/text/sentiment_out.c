@@ -250,13 +250,14 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 
 /* ---- terms --------------------------------------------------------------- */
 
-/* A word that is no stopword, negator, booster or contrast word, of at
- * least two letters; from the info bits the scorer keeps per token. */
-static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
+/* A word that is no stopword, negator, booster or contrast word (from
+ * the info bits the scorer keeps per token: a dense array, so gathering
+ * reads 4 bytes a token); content words must also have two letters or
+ * more, checked when they are handled. */
+static int is_content_info(const fb_scored *s, size_t i)
 {
-    return ((s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR |
-                           FB_LEXF_BOOSTER | FB_LEXF_CONTRAST)) == 0) &
-           (t->v[i].cp_end - t->v[i].cp_start >= 2);
+    return (s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR |
+                          FB_LEXF_BOOSTER | FB_LEXF_CONTRAST)) == 0;
 }
 
 /* The aspect a word names, or -1: the scorer's aspect byte (its surface
@@ -402,12 +403,13 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
             size_t end = next + 64 < t->n ? next + 64 : t->n;
             for (m = q = 0; next < end; next++) {
                 idx[m] = (uint32_t)next;
-                m += (size_t)is_content_word(t, s, next);
+                m += (size_t)is_content_info(s, next);
             }
             continue;
         }
         size_t i = idx[q++];
         const fb_token *k = &t->v[i];
+        if (k->cp_end - k->cp_start < 2) continue;    /* a one-letter word: rare */
         term_cand c = { .tok = (uint32_t)i, .id = FB_LEX_NONE };
         uint32_t id = s->ids[i];
         size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);
