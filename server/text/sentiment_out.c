@@ -371,6 +371,44 @@ static int emit_terms(const fb_lexicon *lx, const fb_tokens *t, const term_scrat
     return 0;
 }
 
+/* Dedup hash of a stem outside the lexicon. Any function will do as long
+ * as equal stems hash equal, so the choice depends on the length alone:
+ * up to 16 bytes (nearly all), two masked 8-byte loads and no branch on
+ * the length (which is data); longer, fb_strtab_hash64. p[0..16) must be
+ * readable (the caller copies the stem out if it cannot promise that). */
+#define SHORT_STEM 16
+static inline uint64_t stem_hash_short(const char *p, size_t n)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, p, 8);
+    memcpy(&w1, p + 8, 8);
+    size_t n0 = n < 8 ? n : 8, n1 = n - n0;
+    /* the low n0 / n1 bytes (little-endian loads); shifts stay below 64 */
+    uint64_t m0 = ((1ull << (4 * n0)) << (4 * n0)) - 1, m1 = ((1ull << (4 * n1)) << (4 * n1)) - 1;
+    uint64_t h = (w0 & m0) * 0xc4ceb9fe1a85ec53ull ^ (w1 & m1) * 0x9E3779B97F4A7C15ull ^
+                 n * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+    return h;
+}
+
+/* The hash of the n-byte stem at p; readable: p[0..SHORT_STEM) may be read. */
+static uint64_t stem_hash(const char *p, size_t n, int readable)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= SHORT_STEM) {
+        if (__builtin_expect(readable, 1)) return stem_hash_short(p, n);
+        char pad[SHORT_STEM] = { 0 };
+        memcpy(pad, p, n);
+        return stem_hash_short(pad, n);
+    }
+#else
+    (void)readable;
+#endif
+    return fb_strtab_hash64(p, n);
+}
+
 int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                  fb_sentiment *out, fb_err *err)
 {
@@ -412,24 +450,28 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
         if (k->cp_end - k->cp_start < 2) continue;    /* a one-letter word: rare */
         term_cand c = { .tok = (uint32_t)i, .id = FB_LEX_NONE };
         uint32_t id = s->ids[i];
-        size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);
-        if (id < FB_LEX_NUMBIT) {
-            /* the scorer resolved the word to a lexicon stem: that string
-             * is exactly what the stemmer returns for it (see resolve) */
-            c.id = id;             /* its string is fetched only if it is kept */
-        } else if (prefix) {
-            /* the stemmer's answer is known to be the word's first bytes */
-            c.lex_stem = fb_token_text(t, k);
+        size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);    /* 0 for a lexicon stem */
+        const char *txt = fb_token_text(t, k);
+        uint64_t h;
+        if (id < FB_LEX_NUMBIT || prefix) {
+            /* A lexicon stem (the scorer resolved the word to it: that
+             * string is exactly what the stemmer returns, see resolve; it
+             * is fetched only if kept), or a stem known to be the word's
+             * first bytes. Which one is data: selected, not branched. */
+            int lex = id < FB_LEX_NUMBIT;
+            uint64_t hp = stem_hash(txt, prefix, k->norm + SHORT_STEM <= t->norm_cap);
+            c.id = lex ? id : FB_LEX_NONE;
+            c.lex_stem = lex ? NULL : txt;
             c.n = (uint32_t)prefix;
+            h = lex ? id * 0x9E3779B97F4A7C15ull : hp;
         } else {
-            char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);
+            char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);   /* >= SHORT_STEM */
             if (!room) { rc = -1; break; }
             c.off = (uint32_t)sc.len;
-            c.n = (uint32_t)fb_lexicon_stem_h(lx, fb_token_text(t, k), k->norm_len, k->hash,
+            c.n = (uint32_t)fb_lexicon_stem_h(lx, txt, k->norm_len, k->hash,
                                               room, 4 * FB_STEM_MAX_WORD + 8);
+            h = stem_hash(room, c.n, 1);
         }
-        uint64_t h = c.id != FB_LEX_NONE ? c.id * 0x9E3779B97F4A7C15ull
-                                         : fb_strtab_hash64(cand_stem(&sc, &c), c.n);
         size_t b = (size_t)(h >> 32) & fmask;
         uint64_t bit = 1ull << (b & 63);
         if (filter[b >> 6] & bit) {                /* maybe seen */
