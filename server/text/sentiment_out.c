@@ -9,11 +9,13 @@
  * ("We love the food, drinks and atmosphere").
  * Each aspect's compound normalises the sum of its clauses' item values.
  *
- * Terms: distinct stems of non-stopword words (deduplicated with a small
- * open-addressing set over the result), capped so a giant text stays
- * linear and bounded. Ingest asks for terms on every text, so they are
- * cheap: a word the scorer already resolved to a lexicon stem takes that
- * stem's string (no stemming), and all terms of a text are one allocation. */
+ * Terms: distinct stems of non-stopword words (deduplicated with a bit
+ * filter over hashed stems, the kept terms scanned only on a hit), capped
+ * so a giant text stays linear and bounded. Ingest asks for terms on every
+ * text, so they are cheap: a word the scorer already resolved to a lexicon
+ * stem points at that stem's string (no stemming, no copy), other stems
+ * are mostly the word's first bytes (the scorer's info says how many), and
+ * all terms of a text are one allocation. */
 #include "sentiment_impl.h"
 
 #include <stdlib.h>
@@ -326,15 +328,14 @@ static int same_stem(const term_scratch *sc, const term_cand *a, const term_cand
  * instead of two per term plus a zeroed array of MAX_TERMS. A lexicon
  * stem is not copied: the term points at the lexicon's own string (it
  * lives as long as the engine). Surfaces come from one copy of the text's
- * normal forms (each NUL-terminated there) when that is short. */
+ * normal forms (each NUL-terminated there) when that is short.
+ * stem_bytes: what the stems outside the lexicon need, NULs included. */
 static int emit_terms(const fb_lexicon *lx, const fb_tokens *t, const term_scratch *sc,
-                      const term_cand *cand, size_t n, fb_sentiment *out)
+                      const term_cand *cand, size_t n, size_t stem_bytes, fb_sentiment *out)
 {
     if (!n) return 0;
     int whole = t->norm_len <= NORM_WHOLE;
-    size_t bytes = n * sizeof(fb_term) + (whole ? t->norm_len : 0);
-    for (size_t i = 0; i < n; i++)
-        bytes += (size_t)(cand[i].id == FB_LEX_NONE) * (cand[i].n + 1);
+    size_t bytes = n * sizeof(fb_term) + (whole ? t->norm_len : 0) + stem_bytes;
     if (!whole)
         for (size_t i = 0; i < n; i++) bytes += t->v[cand[i].tok].norm_len + 1;
     fb_term *tm = malloc(bytes);
@@ -429,7 +430,7 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
     term_scratch sc;
     sc.heap = NULL;
     sc.len = sc.cap = 0;
-    size_t n_cand = 0;
+    size_t n_cand = 0, stem_bytes = 0;
     int rc = 0;
     /* Content words are gathered 64 tokens at a time without a branch per
      * token (which tokens are content words is data), then handled. */
@@ -485,10 +486,11 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
         /* its string's offset is read when the terms are handed out:
          * start that load now, so the misses overlap */
         if (c.id != FB_LEX_NONE) __builtin_prefetch(&lx->stem_tab.key_off[c.id]);
+        stem_bytes += (size_t)(c.id == FB_LEX_NONE) * (c.n + 1);
         keys[n_cand] = (uint32_t)h;
         cand[n_cand++] = c;
     }
-    if (rc == 0) rc = emit_terms(lx, t, &sc, cand, n_cand, out);
+    if (rc == 0) rc = emit_terms(lx, t, &sc, cand, n_cand, stem_bytes, out);
     free(sc.heap);
     return rc ? oom(err) : FB_OK;
 }
