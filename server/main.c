@@ -243,12 +243,14 @@ static void close_modules(fb_server *srv)
     srv->trends = NULL;
     srv->feedback = NULL;
     srv->settings = NULL;
-    if (srv->text)
-        fb_text_close(srv->text);
     if (srv->auth)
         fb_auth_close(srv->auth);
     if (srv->store)
         fb_store_close(srv->store); /* commits what is queued, syncs */
+    /* The text engine last: a queued write's terms may point into its
+     * lexicons (sentiment.h). */
+    if (srv->text)
+        fb_text_close(srv->text);
     srv->text = NULL;
     srv->auth = NULL;
     srv->store = NULL;

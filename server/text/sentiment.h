@@ -49,7 +49,9 @@ typedef struct fb_aspect_score {
     uint32_t (*spans)[2];       /* code point spans of the clauses */
 } fb_aspect_score;
 
-/* A distinct content stem of the text (stopwords excluded), for TopTerms. */
+/* A distinct content stem of the text (stopwords excluded), for TopTerms.
+ * Read-only strings, valid until fb_sentiment_free and while the engine
+ * is open (a stem the lexicon knows is the lexicon's own string). */
 typedef struct fb_term {
     char *stem;
     char *surface;              /* the first surface form seen */

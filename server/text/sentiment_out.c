@@ -9,16 +9,19 @@
  * ("We love the food, drinks and atmosphere").
  * Each aspect's compound normalises the sum of its clauses' item values.
  *
- * Terms: distinct stems of non-stopword words (deduplicated with a small
- * open-addressing set over the result), capped so a giant text stays
- * linear and bounded. Ingest asks for terms on every text, so they are
- * cheap: a word the scorer already resolved to a lexicon stem takes that
- * stem's string (no stemming), and all terms of a text are one allocation. */
+ * Terms: distinct stems of non-stopword words (deduplicated with a bit
+ * filter over hashed stems, the kept terms scanned only on a hit), capped
+ * so a giant text stays linear and bounded. Ingest asks for terms on every
+ * text, so they are cheap: a word the scorer already resolved to a lexicon
+ * stem points at that stem's string (no stemming, no copy), other stems
+ * are mostly the word's first bytes (the scorer's info says how many), and
+ * all terms of a text are one allocation. */
 #include "sentiment_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "lexicon_impl.h"   /* the stem table, read inline on the terms path */
 #include "strtab.h"
 
 #define MAX_TERMS 256
@@ -249,28 +252,29 @@ int fb_out_aspects(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
 
 /* ---- terms --------------------------------------------------------------- */
 
-/* A word that is no stopword, negator, booster or contrast word, of at
- * least two letters; from the info bits the scorer keeps per token. */
-static int is_content_word(const fb_tokens *t, const fb_scored *s, size_t i)
+/* A word that is no stopword, negator, booster or contrast word (from
+ * the info bits the scorer keeps per token: a dense array, so gathering
+ * reads 4 bytes a token); content words must also have two letters or
+ * more, checked when they are handled. */
+static int is_content_info(const fb_scored *s, size_t i)
 {
-    return ((s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR |
-                           FB_LEXF_BOOSTER | FB_LEXF_CONTRAST)) == 0) &
-           (t->v[i].cp_end - t->v[i].cp_start >= 2);
+    return (s->info[i] & (FB_INFO_NONWORD | FB_LEXF_STOPWORD | FB_LEXF_NEGATOR |
+                          FB_LEXF_BOOSTER | FB_LEXF_CONTRAST)) == 0;
 }
 
-static int term_aspect(const fb_lexicon *lx, const fb_scored *s, size_t i)
+/* The aspect a word names, or -1: the scorer's aspect byte (its surface
+ * entry's aspect, else its stem's), already in a dense per-token array. */
+static int term_aspect(const fb_scored *s, size_t i)
 {
-    int a = s->surf[i]->aspect;          /* -1 unless the entry names an aspect */
-    if (a < 0 && (s->info[i] & FB_STEMBIT_ASPECT << 8)) a = fb_lexicon_stem_entry(lx, s->ids[i])->aspect;
-    return a;
+    return FB_ASPECT_ID(s->aspect[i]);
 }
 
 /* One candidate term while collecting: its stem either lives in the
  * lexicon (a known stem id: no stemming needed) or in the scratch buffer. */
 typedef struct term_cand {
-    const char *lex_stem;      /* the lexicon's stem or the word itself (its first n
-                                  bytes); NULL: the stem is scratch + off */
-    uint32_t off, n, tok;
+    const char *lex_stem;      /* a stem outside the lexicon that is the word's first n
+                                  bytes; NULL: a lexicon stem (id) or scratch + off */
+    uint32_t off, n, tok;      /* n: stem bytes (0 for a lexicon stem: not needed) */
     uint32_t id;               /* its lexicon stem id, or FB_LEX_NONE */
     int aspect;
 } term_cand;
@@ -314,28 +318,50 @@ static int same_stem(const term_scratch *sc, const term_cand *a, const term_cand
     return a->n == b->n && memcmp(cand_stem(sc, a), cand_stem(sc, b), a->n) == 0;
 }
 
+/* Up to this many bytes of normal forms, a text's whole normal-form buffer
+ * is copied into the terms block at once and the surfaces point into it
+ * (one copy instead of one per term); longer texts copy each surface. */
+#define NORM_WHOLE 1024
+
 /* Hands the collected terms out as ONE allocation (array, then strings),
  * freed by fb_sentiment_free with one free: a text's terms cost one malloc
- * instead of two per term plus a zeroed array of MAX_TERMS. */
-static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_cand *cand,
-                      size_t n, fb_sentiment *out)
+ * instead of two per term plus a zeroed array of MAX_TERMS. A lexicon
+ * stem is not copied: the term points at the lexicon's own string (it
+ * lives as long as the engine). Surfaces come from one copy of the text's
+ * normal forms (each NUL-terminated there) when that is short.
+ * stem_bytes: what the stems outside the lexicon need, NULs included. */
+static int emit_terms(const fb_lexicon *lx, const fb_tokens *t, const term_scratch *sc,
+                      const term_cand *cand, size_t n, size_t stem_bytes, fb_sentiment *out)
 {
     if (!n) return 0;
-    size_t bytes = n * sizeof(fb_term);
-    for (size_t i = 0; i < n; i++) bytes += cand[i].n + 1 + t->v[cand[i].tok].norm_len + 1;
+    int whole = t->norm_len <= NORM_WHOLE;
+    size_t bytes = n * sizeof(fb_term) + (whole ? t->norm_len : 0) + stem_bytes;
+    if (!whole)
+        for (size_t i = 0; i < n; i++) bytes += t->v[cand[i].tok].norm_len + 1;
     fb_term *tm = malloc(bytes);
     if (!tm) return -1;
-    char *str = (char *)(tm + n);
+    char *str = (char *)(tm + n), *norm = str;
+    if (whole) {
+        memcpy(norm, t->norm, t->norm_len);
+        str += t->norm_len;
+    }
     for (size_t i = 0; i < n; i++) {
         const fb_token *k = &t->v[cand[i].tok];
-        tm[i].stem = str;
-        memcpy(str, cand_stem(sc, &cand[i]), cand[i].n);
-        str[cand[i].n] = '\0';
-        str += cand[i].n + 1;
-        tm[i].surface = str;
-        memcpy(str, fb_token_text(t, k), k->norm_len);
-        str[k->norm_len] = '\0';
-        str += k->norm_len + 1;
+        if (cand[i].id != FB_LEX_NONE) {
+            tm[i].stem = (char *)fb_strtab_key(&lx->stem_tab, cand[i].id, NULL);
+        } else {
+            tm[i].stem = str;
+            memcpy(str, cand_stem(sc, &cand[i]), cand[i].n);
+            str[cand[i].n] = '\0';
+            str += cand[i].n + 1;
+        }
+        if (whole) {
+            tm[i].surface = norm + k->norm;
+        } else {
+            tm[i].surface = str;
+            memcpy(str, fb_token_text(t, k), k->norm_len + 1);   /* with its NUL */
+            str += k->norm_len + 1;
+        }
         /* the name, or NULL, selected without a branch (aspects are data) */
         int a = cand[i].aspect;
         uintptr_t named = (uintptr_t)0 - (uintptr_t)(a >= 0);
@@ -346,19 +372,65 @@ static int emit_terms(const fb_tokens *t, const term_scratch *sc, const term_can
     return 0;
 }
 
+/* Dedup hash of a stem outside the lexicon. Any function will do as long
+ * as equal stems hash equal, so the choice depends on the length alone:
+ * up to 16 bytes (nearly all), two masked 8-byte loads and no branch on
+ * the length (which is data); longer, fb_strtab_hash64. p[0..16) must be
+ * readable (the caller copies the stem out if it cannot promise that). */
+#define SHORT_STEM 16
+static inline uint64_t stem_hash_short(const char *p, size_t n)
+{
+    uint64_t w0, w1;
+    memcpy(&w0, p, 8);
+    memcpy(&w1, p + 8, 8);
+    size_t n0 = n < 8 ? n : 8, n1 = n - n0;
+    /* the low n0 / n1 bytes (little-endian loads); shifts stay below 64 */
+    uint64_t m0 = ((1ull << (4 * n0)) << (4 * n0)) - 1, m1 = ((1ull << (4 * n1)) << (4 * n1)) - 1;
+    uint64_t h = (w0 & m0) * 0xc4ceb9fe1a85ec53ull ^ (w1 & m1) * 0x9E3779B97F4A7C15ull ^
+                 n * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+    return h;
+}
+
+/* The hash of the n-byte stem at p; readable: p[0..SHORT_STEM) may be read. */
+static uint64_t stem_hash(const char *p, size_t n, int readable)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= SHORT_STEM) {
+        if (__builtin_expect(readable, 1)) return stem_hash_short(p, n);
+        char pad[SHORT_STEM] = { 0 };
+        memcpy(pad, p, n);
+        return stem_hash_short(pad, n);
+    }
+#else
+    (void)readable;
+#endif
+    return fb_strtab_hash64(p, n);
+}
+
 int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
                  fb_sentiment *out, fb_err *err)
 {
-    enum { SET = 512 };            /* > 2 * MAX_TERMS, power of two */
-    uint16_t set[SET];
-    size_t set_mask = 15;          /* terms <= words: a quarter full, half for long texts */
-    while (set_mask + 1 < 4 * t->n_words && set_mask + 1 < SET) set_mask = 2 * set_mask + 1;
-    memset(set, 0, (set_mask + 1) * sizeof *set);
+    /* Dedup: a bit per hashed stem says "maybe seen"; only then are the
+     * kept terms' keys scanned (a repeat, or a rare false hit). Ordinary
+     * texts (up to 32 words) zero 32 bytes, no memset, and take no
+     * data-dependent probe loop; 8+ bits per word (a term per word at
+     * most) keep false hits rare for long texts too. */
+    enum { FILTER_WORDS = 64 };    /* 4096 bits */
+    uint64_t filter[FILTER_WORDS];
+    size_t fwords = 4;
+    while (fwords * 64 < 8 * t->n_words && fwords < FILTER_WORDS) fwords *= 2;
+    filter[0] = filter[1] = filter[2] = filter[3] = 0;    /* plain stores, not rep stos */
+    if (fwords > 4) memset(filter + 4, 0, (fwords - 4) * sizeof *filter);
+    size_t fmask = fwords * 64 - 1;
+    uint32_t keys[MAX_TERMS];      /* low hash bits of each kept term */
     term_cand cand[MAX_TERMS];
     term_scratch sc;
     sc.heap = NULL;
     sc.len = sc.cap = 0;
-    size_t n_cand = 0;
+    size_t n_cand = 0, stem_bytes = 0;
     int rc = 0;
     /* Content words are gathered 64 tokens at a time without a branch per
      * token (which tokens are content words is data), then handled. */
@@ -370,46 +442,55 @@ int fb_out_terms(const fb_lexicon *lx, const fb_tokens *t, const fb_scored *s,
             size_t end = next + 64 < t->n ? next + 64 : t->n;
             for (m = q = 0; next < end; next++) {
                 idx[m] = (uint32_t)next;
-                m += (size_t)is_content_word(t, s, next);
+                m += (size_t)is_content_info(s, next);
             }
             continue;
         }
         size_t i = idx[q++];
         const fb_token *k = &t->v[i];
+        if (k->cp_end - k->cp_start < 2) continue;    /* a one-letter word: rare */
         term_cand c = { .tok = (uint32_t)i, .id = FB_LEX_NONE };
         uint32_t id = s->ids[i];
-        size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);
-        if (id < FB_LEX_NUMBIT) {
-            /* the scorer resolved the word to a lexicon stem: that string
-             * is exactly what the stemmer returns for it (see resolve) */
-            size_t sn;
-            c.lex_stem = fb_lexicon_stem_key(lx, id, &sn);
-            c.n = (uint32_t)sn;
-            c.id = id;
-        } else if (prefix) {
-            /* the stemmer's answer is known to be the word's first bytes */
-            c.lex_stem = fb_token_text(t, k);
+        size_t prefix = FB_LEX_INFO_STEMLEN(s->info[i]);    /* 0 for a lexicon stem */
+        const char *txt = fb_token_text(t, k);
+        uint64_t h;
+        if (id < FB_LEX_NUMBIT || prefix) {
+            /* A lexicon stem (the scorer resolved the word to it: that
+             * string is exactly what the stemmer returns, see resolve; it
+             * is fetched only if kept), or a stem known to be the word's
+             * first bytes. Which one is data: selected, not branched. */
+            int lex = id < FB_LEX_NUMBIT;
+            uint64_t hp = stem_hash(txt, prefix, k->norm + SHORT_STEM <= t->norm_cap);
+            c.id = lex ? id : FB_LEX_NONE;
+            c.lex_stem = lex ? NULL : txt;
             c.n = (uint32_t)prefix;
+            h = lex ? id * 0x9E3779B97F4A7C15ull : hp;
         } else {
-            char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);
+            char *room = scratch_room(&sc, 4 * FB_STEM_MAX_WORD + 8);   /* >= SHORT_STEM */
             if (!room) { rc = -1; break; }
             c.off = (uint32_t)sc.len;
-            c.n = (uint32_t)fb_lexicon_stem_h(lx, fb_token_text(t, k), k->norm_len, k->hash,
+            c.n = (uint32_t)fb_lexicon_stem_h(lx, txt, k->norm_len, k->hash,
                                               room, 4 * FB_STEM_MAX_WORD + 8);
+            h = stem_hash(room, c.n, 1);
         }
-        uint64_t h = c.id != FB_LEX_NONE ? c.id * 0x9E3779B97F4A7C15ull
-                                         : fb_strtab_hash64(cand_stem(&sc, &c), c.n);
-        size_t slot = (size_t)(h >> 32) & set_mask;
-        int dup = 0;
-        for (; set[slot]; slot = (slot + 1) & set_mask)
-            if (same_stem(&sc, &cand[set[slot] - 1], &c)) { dup = 1; break; }
-        if (dup) continue;
-        if (!c.lex_stem) sc.len += c.n + 1;     /* keep it */
-        c.aspect = term_aspect(lx, s, i);
+        size_t b = (size_t)(h >> 32) & fmask;
+        uint64_t bit = 1ull << (b & 63);
+        if (filter[b >> 6] & bit) {                /* maybe seen */
+            size_t j = 0;
+            while (j < n_cand && !(keys[j] == (uint32_t)h && same_stem(&sc, &cand[j], &c))) j++;
+            if (j < n_cand) continue;              /* a repeat */
+        }
+        filter[b >> 6] |= bit;
+        if (!c.lex_stem && c.id == FB_LEX_NONE) sc.len += c.n + 1;     /* keep it */
+        c.aspect = term_aspect(s, i);
+        /* its string's offset is read when the terms are handed out:
+         * start that load now, so the misses overlap */
+        if (c.id != FB_LEX_NONE) __builtin_prefetch(&lx->stem_tab.key_off[c.id]);
+        stem_bytes += (size_t)(c.id == FB_LEX_NONE) * (c.n + 1);
+        keys[n_cand] = (uint32_t)h;
         cand[n_cand++] = c;
-        set[slot] = (uint16_t)n_cand;
     }
-    if (rc == 0) rc = emit_terms(t, &sc, cand, n_cand, out);
+    if (rc == 0) rc = emit_terms(lx, t, &sc, cand, n_cand, stem_bytes, out);
     free(sc.heap);
     return rc ? oom(err) : FB_OK;
 }

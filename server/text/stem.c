@@ -191,8 +191,9 @@ size_t fb_stem_h(fb_stemmer *st, const char *word, size_t len, uint64_t h, char 
 }
 
 /* Tags live in their own table of single atomic words: the high 40 bits
- * of the word's hash and a 24-bit tag. One load, no key compare (a false
- * hit needs a 40-bit hash collision within one slot), no torn reads. */
+ * of the word's hash and a 24-bit tag, in two-way sets (stem.h). Two
+ * loads from one cache line, no key compare (a false hit needs a 40-bit
+ * hash collision within one pair), no torn reads. */
 uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_fn fn, void *ctx)
 {
     return fb_stem_tag_h(st, word, len, fb_strtab_hash64(word, len), fn, ctx);
@@ -206,10 +207,16 @@ uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
     uint32_t tag;
     if (fb_stem_tag_probe(st->tags, h, &tag)) return tag;
     h |= 1ull << 63;
-    _Atomic uint64_t *sl = &st->tags[(h >> 7) & (TAG_SLOTS - 1)];
+    _Atomic uint64_t *pair = &st->tags[(h >> 7) & (TAG_SLOTS - 2)];
     tag = fn(word, len, ctx);
     if (len <= FB_STEM_MAX_WORD && (tag == UINT32_MAX || tag < TAG_MASK)) {
-        atomic_store_explicit(sl, (h & ~TAG_MASK) | (tag == UINT32_MAX ? TAG_MASK : tag),
+        /* the new word goes first, the pair's previous first second (the
+         * previous second is dropped). Each store is one atomic word: a
+         * reader in between sees a word twice or misses one, never a
+         * wrong tag (every slot carries its own hash). */
+        uint64_t first = atomic_load_explicit(&pair[0], memory_order_relaxed);
+        if (first) atomic_store_explicit(&pair[1], first, memory_order_relaxed);
+        atomic_store_explicit(&pair[0], (h & ~TAG_MASK) | (tag == UINT32_MAX ? TAG_MASK : tag),
                               memory_order_relaxed);
         if (!atomic_load_explicit(&st->tags_dirty, memory_order_relaxed))
             atomic_store_explicit(&st->tags_dirty, 1, memory_order_relaxed);

@@ -51,8 +51,11 @@ uint32_t fb_stem_tag(fb_stemmer *st, const char *word, size_t len, fb_stem_tag_f
 uint32_t fb_stem_tag_h(fb_stemmer *st, const char *word, size_t len, uint64_t h,
                        fb_stem_tag_fn fn, void *ctx);
 
-/* The tag table's layout, for fb_stem_tag_probe: slot (h >> 7) & (SLOTS -
- * 1) of the word hash h | 2^63 holds that hash's high 40 bits and the tag. */
+/* The tag table's layout, for fb_stem_tag_probe: two-way sets. The word
+ * hash h | 2^63 picks the pair of slots at ((h >> 7) & (SLOTS - 1)) & ~1
+ * (16 bytes, one cache line); a slot holds a hash's high 40 bits and its
+ * tag, the most recently stored in the pair's first slot. (Direct-mapped,
+ * the eval vocabulary's collisions cost ~1% of words a fresh lookup.) */
 #define FB_STEM_TAG_SLOTS 131072u     /* power of two; 8 bytes each */
 #define FB_STEM_TAG_BITS 24
 #define FB_STEM_TAG_MASK ((1ull << FB_STEM_TAG_BITS) - 1)
@@ -66,9 +69,12 @@ const _Atomic uint64_t *fb_stem_tags(const fb_stemmer *st);
 static inline int fb_stem_tag_probe(const _Atomic uint64_t *tags, uint64_t h, uint32_t *tag)
 {
     h |= 1ull << 63;
-    uint64_t v = atomic_load_explicit(&tags[(h >> 7) & (FB_STEM_TAG_SLOTS - 1)],
-                                      memory_order_relaxed);
-    if (!v || (v & ~FB_STEM_TAG_MASK) != (h & ~FB_STEM_TAG_MASK)) return 0;
+    const _Atomic uint64_t *pair = &tags[(h >> 7) & (FB_STEM_TAG_SLOTS - 2)];
+    uint64_t key = h & ~FB_STEM_TAG_MASK;        /* never 0: empty slots never match */
+    uint64_t v0 = atomic_load_explicit(&pair[0], memory_order_relaxed);
+    uint64_t v1 = atomic_load_explicit(&pair[1], memory_order_relaxed);
+    uint64_t v = (v0 & ~FB_STEM_TAG_MASK) == key ? v0 : v1;   /* a select, not a branch */
+    if ((v & ~FB_STEM_TAG_MASK) != key) return 0;
     uint32_t t = (uint32_t)(v & FB_STEM_TAG_MASK);
     *tag = t == FB_STEM_TAG_MASK ? UINT32_MAX : t;
     return 1;
@@ -77,7 +83,7 @@ static inline int fb_stem_tag_probe(const _Atomic uint64_t *tags, uint64_t h, ui
 /* Starts loading h's slot of tags into the cache. */
 static inline void fb_stem_tag_prefetch(const _Atomic uint64_t *tags, uint64_t h)
 {
-    __builtin_prefetch((const void *)&tags[((h | 1ull << 63) >> 7) & (FB_STEM_TAG_SLOTS - 1)]);
+    __builtin_prefetch((const void *)&tags[((h | 1ull << 63) >> 7) & (FB_STEM_TAG_SLOTS - 2)]);
 }
 
 /* Empties the caches (both, or only the word tags). Not thread-safe: only

@@ -357,6 +357,36 @@ START_TEST(terms_of_unknown_words_are_snowball_stems)
 }
 END_TEST
 
+/* A long text (normal forms past the size copied whole, more words than
+ * the small dedup filter serves) that repeats a short one has exactly the
+ * short one's terms: same stems, first surfaces and aspects, in order. */
+START_TEST(terms_of_a_long_text_match_its_short_self)
+{
+    const char *unit = "Gizmos, gizmo and flurries; the pizzas were cold, waiting for refunds. "
+                       "Zorbing zorbed happily! ";
+    size_t un = strlen(unit), reps = 40;
+    char *text = malloc(un * reps + 1);
+    ck_assert_ptr_nonnull(text);
+    for (size_t i = 0; i < reps; i++) memcpy(text + i * un, unit, un);
+    text[un * reps] = '\0';
+    fb_sentiment a, b;
+    fb_err err;
+    ck_assert_int_eq(fb_sentiment_analyze(te, unit, un, "en", NULL, FB_SENT_TERMS, &a, &err), FB_OK);
+    ck_assert_int_eq(fb_sentiment_analyze(te, text, un * reps, "en", NULL, FB_SENT_TERMS, &b, &err),
+                     FB_OK);
+    ck_assert_uint_ge(a.n_terms, 8);
+    ck_assert_uint_eq(b.n_terms, a.n_terms);
+    for (size_t i = 0; i < a.n_terms; i++) {
+        ck_assert_str_eq(b.terms[i].stem, a.terms[i].stem);
+        ck_assert_str_eq(b.terms[i].surface, a.terms[i].surface);
+        ck_assert_ptr_eq(b.terms[i].aspect, a.terms[i].aspect);
+    }
+    fb_sentiment_free(&a);
+    fb_sentiment_free(&b);
+    free(text);
+}
+END_TEST
+
 START_TEST(robust_on_pathological_text)
 {
     const char *units[] = { "😡", "a\xCC\x81", "x", "👨‍👩‍👧", "not ", "but ", "!?" };
@@ -469,6 +499,7 @@ static Suite *sentiment_suite(void)
     tcase_add_test(tc, aspects_per_opinionated_clause);
     tcase_add_test(tc, terms_are_distinct_content_stems);
     tcase_add_test(tc, terms_of_unknown_words_are_snowball_stems);
+    tcase_add_test(tc, terms_of_a_long_text_match_its_short_self);
     tcase_add_test(tc, robust_on_pathological_text);
     tcase_add_test(tc, threads_get_the_same_scores);
     tcase_add_test(tc, offline_scores_one_line_per_line);

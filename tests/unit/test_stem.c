@@ -3,6 +3,7 @@
 
 #include "fbtest.h"
 #include "text/stem.h"
+#include "text/strtab.h"
 
 static fb_stemmer *open_en(void)
 {
@@ -63,6 +64,58 @@ START_TEST(word_tags_are_cached)
     fb_stemmer_clear(st);
     ck_assert_uint_eq(fb_stem_tag(st, "running", 7, len_tag, &calls), 70);
     ck_assert_int_eq(calls, 3);
+    fb_stemmer_close(st);
+}
+END_TEST
+
+/* The tag table pair a word falls in (stem.h's layout). */
+static size_t tag_pair(const char *w)
+{
+    uint64_t h = fb_strtab_hash64(w, strlen(w)) | 1ull << 63;
+    return (size_t)(h >> 7) & (FB_STEM_TAG_SLOTS - 2);
+}
+
+/* Finds n distinct words "w<i>" that share one tag pair (deterministic:
+ * the first such set in counting order). */
+static void words_sharing_a_pair(char words[][16], size_t n)
+{
+    enum { TRY = 200000 };
+    static uint32_t first_of[FB_STEM_TAG_SLOTS / 2];
+    static uint8_t count_of[FB_STEM_TAG_SLOTS / 2];
+    memset(count_of, 0, sizeof count_of);
+    for (uint32_t i = 0; i < TRY; i++) {
+        char w[16];
+        snprintf(w, sizeof w, "w%u", i);
+        size_t p = tag_pair(w) / 2;
+        if (count_of[p]++ == 0) first_of[p] = i;
+        if (count_of[p] < n) continue;
+        size_t k = 0;                       /* collect them again, in order */
+        for (uint32_t j = first_of[p]; j <= i && k < n; j++) {
+            snprintf(w, sizeof w, "w%u", j);
+            if (tag_pair(w) / 2 == p) snprintf(words[k++], 16, "%s", w);
+        }
+        return;
+    }
+    ck_abort_msg("no %zu words share a tag pair among %d", n, TRY);
+}
+
+START_TEST(colliding_word_tags_both_stay_cached)
+{
+    char w[3][16];
+    words_sharing_a_pair(w, 3);
+    fb_stemmer *st = open_en();
+    int calls = 0;
+    for (int round = 0; round < 3; round++)       /* two words of one pair: both kept */
+        for (int i = 0; i < 2; i++)
+            ck_assert_uint_eq(fb_stem_tag(st, w[i], strlen(w[i]), len_tag, &calls),
+                              strlen(w[i]) * 10);
+    ck_assert_int_eq(calls, 2);
+    /* a third pushes out the one stored least recently (w[0]), keeps w[1] */
+    fb_stem_tag(st, w[2], strlen(w[2]), len_tag, &calls);
+    fb_stem_tag(st, w[1], strlen(w[1]), len_tag, &calls);
+    ck_assert_int_eq(calls, 3);
+    fb_stem_tag(st, w[0], strlen(w[0]), len_tag, &calls);
+    ck_assert_int_eq(calls, 4);
     fb_stemmer_close(st);
 }
 END_TEST
@@ -133,6 +186,7 @@ static Suite *stem_suite(void)
     tcase_add_test(tc, inflections_share_a_stem);
     tcase_add_test(tc, cache_avoids_restemming);
     tcase_add_test(tc, word_tags_are_cached);
+    tcase_add_test(tc, colliding_word_tags_both_stay_cached);
     tcase_add_test(tc, long_words_pass_through);
     tcase_add_test(tc, unknown_language_is_invalid);
     tcase_add_test(tc, threads_share_a_stemmer);
