@@ -88,19 +88,6 @@ static const fb_method *call_method(const fb_call *c)
     return c->reg ? c->reg->m : NULL;
 }
 
-const char *rpc_status_name(grpc_status_code code)
-{
-    static const char *const names[] = {
-        "OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED",
-        "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED",
-        "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED",
-        "INTERNAL", "UNAVAILABLE", "DATA_LOSS", "UNAUTHENTICATED",
-    };
-    if ((unsigned)code < sizeof names / sizeof names[0])
-        return names[code];
-    return "UNKNOWN";
-}
-
 grpc_byte_buffer *rpc_pack(const ProtobufCMessage *msg)
 {
     size_t n = protobuf_c_message_get_packed_size(msg);
@@ -412,56 +399,12 @@ void rpc_call_complete(struct rpc_tag *tag, bool ok)
     fb_call_unref(c); /* the batch's reference */
 }
 
-/* ---- the log line and freeing -------------------------------------------- */
-
-static void log_call(fb_call *c)
-{
-    if (!fb_log_enabled(FB_LOG_INFO))
-        return;
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
-    const char *status;
-    if (c->cancelled) {
-        status = fb_call_deadline_left_ms(c) == 0 ? "DEADLINE_EXCEEDED" : "CANCELLED";
-    } else {
-        status = c->ended ? rpc_status_name(c->status) : "UNKNOWN";
-    }
-    char generic[128], msg[200] = "";
-    if (c->status_msg && !c->cancelled && c->status != GRPC_STATUS_OK) {
-        /* " msg=..." on one line: control characters (client input) become '?' */
-        snprintf(msg, sizeof msg, " msg=%s", c->status_msg);
-        for (char *p = msg; *p; p++)
-            if ((unsigned char)*p < 0x20 || *p == 0x7f)
-                *p = '?';
-    }
-    const char *path;
-    if (c->reg) {
-        path = c->reg->m->path + 1;
-    } else {
-        size_t n = GRPC_SLICE_LENGTH(c->details.method);
-        if (n >= sizeof generic)
-            n = sizeof generic - 1;
-        memcpy(generic, GRPC_SLICE_START_PTR(c->details.method), n);
-        generic[n] = '\0';
-        for (size_t i = 0; i < n; i++)
-            if (generic[i] < 0x20 || generic[i] == 0x7f)
-                generic[i] = '?';
-        path = generic[0] == '/' ? generic + 1 : generic;
-    }
-    fb_logbuf *buf = pthread_getspecific(c->rpc->worker_log);
-    if (buf)
-        fb_log_buffered(buf, FB_LOG_INFO, "rpc %s tenant=%s status=%s%s %.2fms", path,
-                        c->has_principal ? c->principal.tenant : "-", status, msg, ms);
-    else
-        fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,
-                c->has_principal ? c->principal.tenant : "-", status, msg, ms);
-}
+/* ---- freeing (the call's log line: rpc_log.c) ----------------------------- */
 
 static void call_free(fb_call *c)
 {
     if (c->started) {
-        log_call(c);
+        rpc_log_call(c);
         rpc_live_remove(c->rpc, c);
     }
     if (c->call)

@@ -139,6 +139,8 @@ ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_b
 /* Takes a reference unless the context is already being freed. */
 bool rpc_call_try_ref(fb_call *c);
 const char *rpc_status_name(grpc_status_code code);
+/* rpc_log.c: the call's log line (once, when it is freed). */
+void rpc_log_call(fb_call *c);
 enum fb_method_kind rpc_call_kind(const fb_call *c);
 grpc_byte_buffer *rpc_pack(const ProtobufCMessage *msg);
 /* Batches; called with c->mu held. */
