@@ -215,14 +215,29 @@ static size_t idem_key(unsigned char *k, uint32_t tenant, char kind, const char 
 }
 
 /* The idempotency keys of a record: 0, 1 or 2 of them. */
+static bool has_client_key(const Feedback__V1__Feedback *rec)
+{
+    return rec->idempotency_key && *rec->idempotency_key;
+}
+
+static bool has_natural_key(const Feedback__V1__Feedback *rec)
+{
+    return rec->kind == FEEDBACK__V1__FEEDBACK_KIND__REVIEW && rec->source && *rec->source &&
+           rec->external_id && *rec->external_id;
+}
+
+bool fb_feedback_has_idem_key(const Feedback__V1__Feedback *rec)
+{
+    return has_client_key(rec) || has_natural_key(rec);
+}
+
 static int record_idem_keys(const Feedback__V1__Feedback *rec, uint32_t tenant,
                             unsigned char keys[2][37])
 {
     int n = 0;
-    if (rec->idempotency_key && *rec->idempotency_key)
+    if (has_client_key(rec))
         idem_key(keys[n++], tenant, 'i', rec->idempotency_key, NULL);
-    if (rec->kind == FEEDBACK__V1__FEEDBACK_KIND__REVIEW && rec->source && *rec->source &&
-        rec->external_id && *rec->external_id)
+    if (has_natural_key(rec))
         idem_key(keys[n++], tenant, 'n', rec->source, rec->external_id);
     return n;
 }

@@ -87,6 +87,9 @@ int fb_feedback_put_txn(fb_feedback *fb, fb_txn *txn, fb_feedback_put *put, fb_e
  * key, submitted_at_ms as given, language as given), without idempotency_key
  * and without anything the server derives. */
 void fb_feedback_payload_hash(const Feedback__V1__Feedback *rec, unsigned char out[32]);
+/* True if the record has an idempotency identity (an idempotency_key, or a
+ * review's source + external_id): only then is its payload hash used. */
+bool fb_feedback_has_idem_key(const Feedback__V1__Feedback *rec);
 
 /* ---- reads ---- */
 

@@ -236,10 +236,7 @@ static int finish_item(const fb_ingest_env *env, uint32_t tenant, ingest_item *i
                        const char *lang, const char *review_source, fb_err *err)
 {
     if (oom || !it->rec) return fb_err_set(err, FB_INTERNAL, "ingest: out of memory");
-    /* the payload hash only serves idempotency: an idempotency key, or a
-     * review's natural key (source + external_id) */
-    if ((it->rec->idempotency_key && *it->rec->idempotency_key) ||
-        (it->rec->external_id && *it->rec->external_id))
+    if (fb_feedback_has_idem_key(it->rec)) /* the hash serves nothing else */
         fb_feedback_payload_hash(it->rec, it->put.payload_hash);
     if (review_source && !*it->rec->channel) { /* a review's channel defaults to its source */
         it->rec->channel = dup_field(review_source, &oom);
