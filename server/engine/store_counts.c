@@ -51,6 +51,7 @@ struct fb_counts {
     size_t n_undo, undo_cap;
     int64_t *undo_vals;
     size_t undo_vals_len, undo_vals_cap;
+    int no_undo; /* the op runs without a nested transaction: a failure resets everything */
 };
 
 /* Grows *buf (elements of size sz) to hold at least need elements. */
@@ -148,10 +149,16 @@ static long find_or_add(fb_counts *c, MDB_dbi dbi, const unsigned char *k, size_
     return (long)c->n++;
 }
 
-/* Adds change to entry i's sum and logs it for fb_counts_op_abort. */
+/* Adds change to entry i's sum and logs it for fb_counts_op_abort (unless
+ * the op cannot be rolled back alone anyway). */
 static int change(fb_counts *c, size_t i, const int64_t *chg)
 {
     count_entry *e = &c->e[i];
+    if (c->no_undo) {
+        int64_t *v = c->vals + e->val_off;
+        for (int j = 0; j < e->nv; j++) v[j] += chg[j];
+        return 0;
+    }
     if (reserve((void **)&c->undo, &c->undo_cap, c->n_undo + 1, sizeof *c->undo) ||
         reserve((void **)&c->undo_vals, &c->undo_vals_cap, c->undo_vals_len + e->nv, sizeof *c->undo_vals))
         return -1;
@@ -171,6 +178,8 @@ int fb_counts_add(fb_counts *c, MDB_dbi dbi, const void *key, size_t klen, const
 }
 
 void fb_counts_op_commit(fb_counts *c) { c->n_undo = c->undo_vals_len = 0; }
+
+void fb_counts_set_undo(fb_counts *c, int on) { c->no_undo = !on; }
 
 void fb_counts_op_abort(fb_counts *c)
 {

@@ -80,7 +80,9 @@ static int run_direct(fb_store *st, MDB_txn *txn, fb_op *op)
 {
     fb_txn t = {st, txn, op, 0};
     memset(&op->err, 0, sizeof op->err);
+    fb_counts_set_undo(st->counts, 0);
     op->rc = op->fn(&t, op->arg, &op->err);
+    fb_counts_set_undo(st->counts, 1);
     if (op->rc != FB_OK || t.map_full) return 1;
     fb_counts_op_commit(st->counts); /* its counter sums stay */
     return 0;
