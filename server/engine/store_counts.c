@@ -95,14 +95,18 @@ void fb_counts_reset(fb_counts *c)
 static uint64_t hash_key(MDB_dbi dbi, const unsigned char *k, size_t n)
 {
     const uint64_t m = 0x9E3779B97F4A7C15ULL;
-    uint64_t h = (dbi + n) * m, w;
-    for (; n >= 8; n -= 8, k += 8) {
-        memcpy(&w, k, 8);
-        h = (h ^ w) * m;
-        h ^= h >> 32;
+    uint64_t h = (dbi + n) * m, w = 0;
+    if (n < 8) {
+        memcpy(&w, k, n);
+    } else { /* whole words, then the last 8 bytes (overlapping: no byte-wise tail) */
+        const unsigned char *end = k + n;
+        for (; end - k > 8; k += 8) {
+            memcpy(&w, k, 8);
+            h = (h ^ w) * m;
+            h ^= h >> 32;
+        }
+        memcpy(&w, end - 8, 8);
     }
-    w = 0;
-    memcpy(&w, k, n);
     h = (h ^ w) * m;
     return h ^ (h >> 29);
 }
