@@ -72,9 +72,14 @@ typedef struct term_ref {
     const char *surface;
 } term_ref;
 
+/* Feedback with up to PLAN_LOCAL terms (nearly all) plan on the stack. */
+enum { PLAN_LOCAL = 64 };
+
 typedef struct term_plan {
-    term_ref *stems, *aspects;   /* in key order; one allocation */
+    term_ref *stems, *aspects;   /* in key order; in local, or one allocation (heap) */
     size_t n_stems, n_aspects;
+    term_ref *heap;
+    term_ref local[2 * PLAN_LOCAL];
 } term_plan;
 
 static int cmp_ref(const void *a, const void *b)
@@ -84,10 +89,21 @@ static int cmp_ref(const void *a, const void *b)
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* Sorts refs by (name, index) and keeps the first of each name. */
+/* Sorts refs by (name, index) and keeps the first of each name. refs come
+ * in index order, so a stable sort by name is enough: insertion sort for the
+ * few terms of a comment (qsort's setup cost more than its compares). */
 static size_t sort_unique(term_ref *r, size_t n)
 {
-    if (n > 1) qsort(r, n, sizeof *r, cmp_ref);
+    if (n > 16) {
+        qsort(r, n, sizeof *r, cmp_ref);
+    } else {
+        for (size_t i = 1; i < n; i++) {
+            term_ref x = r[i];
+            size_t j = i;
+            for (; j > 0 && strcmp(r[j - 1].name, x.name) > 0; j--) r[j] = r[j - 1];
+            r[j] = x;
+        }
+    }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (k == 0 || strcmp(r[k - 1].name, r[i].name) != 0) r[k++] = r[i];
@@ -96,10 +112,11 @@ static size_t sort_unique(term_ref *r, size_t n)
 
 static int plan_terms(const fb_feedback_event *ev, term_plan *p)
 {
-    memset(p, 0, sizeof *p);
+    p->stems = p->aspects = p->heap = NULL;
+    p->n_stems = p->n_aspects = 0;
     if (!ev->n_terms) return FB_OK;
-    term_ref *r = malloc(2 * ev->n_terms * sizeof *r);
-    if (!r) return FB_INTERNAL;
+    term_ref *r = p->local;
+    if (ev->n_terms > PLAN_LOCAL && !(r = p->heap = malloc(2 * ev->n_terms * sizeof *r))) return FB_INTERNAL;
     p->stems = r;
     p->aspects = r + ev->n_terms;
     /* first occurrences of stems; first occurrences of aspects (any term) */
@@ -112,13 +129,15 @@ static int plan_terms(const fb_feedback_event *ev, term_plan *p)
     ns = sort_unique(p->stems, ns);
     na = sort_unique(p->aspects, na);
     /* an aspect counts when its first term is a counted stem (a first occurrence) */
-    unsigned char *counted = calloc(ev->n_terms, 1);
-    if (!counted) { free(r); memset(p, 0, sizeof *p); return FB_INTERNAL; }
+    unsigned char counted_local[PLAN_LOCAL];
+    unsigned char *counted = ev->n_terms <= PLAN_LOCAL ? counted_local : malloc(ev->n_terms);
+    if (!counted) { free(p->heap); p->heap = p->stems = p->aspects = NULL; return FB_INTERNAL; }
+    memset(counted, 0, ev->n_terms);
     for (size_t i = 0; i < ns; i++) counted[p->stems[i].i] = 1;
     size_t k = 0;
     for (size_t i = 0; i < na; i++)
         if (p->aspects[i].name[0] && counted[p->aspects[i].i]) p->aspects[k++] = p->aspects[i];
-    free(counted);
+    if (counted != counted_local) free(counted);
     p->n_stems = ns, p->n_aspects = k;
     for (size_t i = 0; i < ns; i++) {
         const fb_term *t = &ev->terms[p->stems[i].i];
@@ -188,7 +207,7 @@ int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *
             size_t pre = fb_seg_prefix(key, ev->tenant_id, 0, surveys[s], &segs[g]);
             rc = apply_prefix(m, dbi, key, pre, day, &plan, ev->sign, tv, err);
         }
-    free(plan.stems);
+    free(plan.heap);
     return rc;
 }
 
