@@ -4,6 +4,7 @@
 #define FB_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "ids.h"
 #include "store.h"
@@ -93,6 +94,7 @@ struct fb_store {
 
     fb_idgen ids;
     fb_counts *counts; /* the batch's counter sums (writer thread only) */
+    off_t file_end;    /* data file bytes written ahead so far (writer only; 0: not known yet) */
 };
 
 

@@ -283,21 +283,26 @@ static void prealloc(fb_store *st)
     MDB_envinfo info;
     MDB_stat stat;
     int fd;
-    struct stat sb;
     if (st->no_sync || mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &stat) ||
-        mdb_env_get_fd(st->env, &fd) || fstat(fd, &sb))
+        mdb_env_get_fd(st->env, &fd))
         return;
+    if (st->file_end == 0) { /* the file's size once; then what this process wrote (no stat per batch) */
+        struct stat sb;
+        if (fstat(fd, &sb)) return;
+        st->file_end = sb.st_size;
+    }
     off_t used = (off_t)(info.me_last_pgno + 1) * stat.ms_psize;
-    off_t end = sb.st_size > used ? sb.st_size : used;
+    off_t end = st->file_end > used ? st->file_end : used; /* never below used: only free pages are written */
     if (end - used >= PREALLOC_MIN) return;
     off_t want = used + PREALLOC_AHEAD;
     if (want > (off_t)info.me_mapsize) want = (off_t)info.me_mapsize;
     while (end < want) {
         size_t n = (size_t)(want - end) < sizeof zeros ? (size_t)(want - end) : sizeof zeros;
         ssize_t w = pwrite(fd, zeros, n, end);
-        if (w <= 0) return;
+        if (w <= 0) break;
         end += w;
     }
+    st->file_end = end;
 }
 
 /* Undoes an attempt at a batch whose first ran+1 ops ran: the transaction
@@ -358,6 +363,14 @@ static void process(fb_store *st, fb_op **ops, int n)
         rc = ran > 0 ? commit_batch(st, parent, &flushed) : (mdb_txn_abort(parent), 0);
         fb_counts_reset(st->counts);
         fb_store_gate_leave(st);
+        if (rc && rc != MDB_MAP_FULL && direct > 0) {
+            /* An op that ran directly may have broken the transaction (an
+             * LMDB error it did not report): run the batch again with every
+             * op nested, so that such an op fails alone, as it always did. */
+            for (int i = 0; i < ran; i++) drop_after(ops[i]);
+            direct = 0;
+            continue;
+        }
         int grew = 0;
         if (rc == MDB_MAP_FULL && can_grow(st)) {
             for (int i = 0; i < ran; i++) drop_after(ops[i]);
