@@ -70,6 +70,7 @@ typedef struct term_ref {
     size_t i;               /* index in ev->terms (ties: first occurrence first) */
     size_t nl, fl;          /* key bytes of name and surface (cut at FB_TERMS_STEM_MAX) */
     const char *surface;
+    const unsigned char *suffix; /* the key's end: name 0x00 surface (nl + 1 + fl bytes) */
 } term_ref;
 
 /* Feedback with up to PLAN_LOCAL terms (nearly all) plan on the stack. */
@@ -80,6 +81,8 @@ typedef struct term_plan {
     size_t n_stems, n_aspects;
     term_ref *heap;
     term_ref local[2 * PLAN_LOCAL];
+    unsigned char *suffixes;     /* the refs' key ends: in suffix_local, or allocated */
+    unsigned char suffix_local[2048];
 } term_plan;
 
 static int cmp_ref(const void *a, const void *b)
@@ -110,9 +113,40 @@ static size_t sort_unique(term_ref *r, size_t n)
     return k;
 }
 
+/* Writes each ref's key end (name 0x00 surface) once into p->suffixes, so
+ * that the (survey, segment) prefixes each copy it with one memcpy. */
+static int plan_suffixes(term_plan *p)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < p->n_stems; i++) total += p->stems[i].nl + 1 + p->stems[i].fl;
+    for (size_t i = 0; i < p->n_aspects; i++) total += p->aspects[i].nl + 1 + p->aspects[i].fl;
+    p->suffixes = total <= sizeof p->suffix_local ? p->suffix_local : malloc(total);
+    if (!p->suffixes) return FB_INTERNAL;
+    unsigned char *w = p->suffixes;
+    term_ref *lists[2] = {p->stems, p->aspects};
+    size_t counts[2] = {p->n_stems, p->n_aspects};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            term_ref *r = &lists[l][i];
+            r->suffix = w;
+            memcpy(w, r->name, r->nl);
+            w[r->nl] = 0;
+            memcpy(w + r->nl + 1, r->surface, r->fl);
+            w += r->nl + 1 + r->fl;
+        }
+    return FB_OK;
+}
+
+static void plan_free(term_plan *p)
+{
+    free(p->heap);
+    if (p->suffixes != p->suffix_local) free(p->suffixes);
+}
+
 static int plan_terms(const fb_feedback_event *ev, term_plan *p)
 {
     p->stems = p->aspects = p->heap = NULL;
+    p->suffixes = p->suffix_local;
     p->n_stems = p->n_aspects = 0;
     if (!ev->n_terms) return FB_OK;
     term_ref *r = p->local;
@@ -149,6 +183,10 @@ static int plan_terms(const fb_feedback_event *ev, term_plan *p)
         p->aspects[i].surface = p->aspects[i].name;
         p->aspects[i].nl = p->aspects[i].fl = cut_utf8(p->aspects[i].name, FB_TERMS_STEM_MAX);
     }
+    if (plan_suffixes(p) != FB_OK) {
+        plan_free(p);
+        return FB_INTERNAL;
+    }
     return FB_OK;
 }
 
@@ -158,11 +196,9 @@ static int add_refs(fb_txn *m, MDB_dbi dbi, unsigned char *key, size_t at, const
 {
     int rc = FB_OK;
     for (size_t i = 0; i < n && rc == FB_OK; i++) {
-        size_t len = at;
-        memcpy(key + len, r[i].name, r[i].nl); len += r[i].nl;
-        key[len++] = 0;
-        memcpy(key + len, r[i].surface, r[i].fl); len += r[i].fl;
-        rc = fb_txn_add_counts(m, dbi, key, len, tv, TERMS_NV, 1, err);
+        size_t sl = r[i].nl + 1 + r[i].fl;
+        memcpy(key + at, r[i].suffix, sl);
+        rc = fb_txn_add_counts(m, dbi, key, at + sl, tv, TERMS_NV, 1, err);
     }
     return rc;
 }
@@ -207,7 +243,7 @@ int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *
             size_t pre = fb_seg_prefix(key, ev->tenant_id, 0, surveys[s], &segs[g]);
             rc = apply_prefix(m, dbi, key, pre, day, &plan, ev->sign, tv, err);
         }
-    free(plan.heap);
+    plan_free(&plan);
     return rc;
 }
 
