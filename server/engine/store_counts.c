@@ -126,18 +126,24 @@ static int rehash(fb_counts *c, size_t cap)
     return 0;
 }
 
-/* The entry of (dbi, key), created with a zero sum if new; -1 when out of
- * memory, -2 when the record was added with another shape (nv, n_lead). */
-static long find_or_add(fb_counts *c, MDB_dbi dbi, const unsigned char *k, size_t klen, int nv, int n_lead)
+/* a[0..n) == b[0..n), word by word (keys are short: a libc call per probe
+ * cost more than the compare) */
+static inline int keys_equal(const unsigned char *a, const unsigned char *b, size_t n)
 {
-    if (2 * (c->n + 1) > c->index_cap && rehash(c, c->index_cap ? 2 * c->index_cap : 1024)) return -1;
-    uint64_t h = hash_key(dbi, k, klen);
-    size_t s = h & (c->index_cap - 1);
-    for (; c->index[s]; s = (s + 1) & (c->index_cap - 1)) {
-        count_entry *e = &c->e[c->index[s] - 1];
-        if (e->hash == h && e->dbi == dbi && e->klen == klen && !memcmp(c->keys + e->key_off, k, klen))
-            return e->nv == nv && e->n_lead == n_lead ? (long)(c->index[s] - 1) : -2;
+    uint64_t x, y;
+    if (n < 8) return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8), memcpy(&y, b + i, 8);
+        if (x != y) return 0;
     }
+    memcpy(&x, a + n - 8, 8), memcpy(&y, b + n - 8, 8); /* the tail, overlapping */
+    return x == y;
+}
+
+/* find_or_add's slow path: a new entry at index slot s. */
+static __attribute__((noinline)) long add_entry(fb_counts *c, size_t s, uint64_t h, MDB_dbi dbi,
+                                                const unsigned char *k, size_t klen, int nv, int n_lead)
+{
     if (reserve((void **)&c->e, &c->cap, c->n + 1, sizeof *c->e) ||
         reserve((void **)&c->keys, &c->keys_cap, c->keys_len + klen, 1) ||
         reserve((void **)&c->vals, &c->vals_cap, c->vals_len + (size_t)nv, sizeof *c->vals))
@@ -151,6 +157,22 @@ static long find_or_add(fb_counts *c, MDB_dbi dbi, const unsigned char *k, size_
     c->vals_len += (size_t)nv;
     c->index[s] = (uint32_t)c->n + 1;
     return (long)c->n++;
+}
+
+/* The entry of (dbi, key), created with a zero sum if new; -1 when out of
+ * memory, -2 when the record was added with another shape (nv, n_lead). */
+static inline long find_or_add(fb_counts *c, MDB_dbi dbi, const unsigned char *k, size_t klen, int nv,
+                               int n_lead)
+{
+    if (2 * (c->n + 1) > c->index_cap && rehash(c, c->index_cap ? 2 * c->index_cap : 1024)) return -1;
+    uint64_t h = hash_key(dbi, k, klen);
+    size_t s = h & (c->index_cap - 1);
+    for (; c->index[s]; s = (s + 1) & (c->index_cap - 1)) {
+        count_entry *e = &c->e[c->index[s] - 1];
+        if (e->hash == h && e->dbi == dbi && e->klen == klen && keys_equal(c->keys + e->key_off, k, klen))
+            return e->nv == nv && e->n_lead == n_lead ? (long)(c->index[s] - 1) : -2;
+    }
+    return add_entry(c, s, h, dbi, k, klen, nv, n_lead);
 }
 
 /* Adds change to entry i's sum and logs it for fb_counts_op_abort (unless
