@@ -49,6 +49,7 @@ typedef struct phrase_slot {
     char *src;           /* the phrases as given, NUL-terminated each */
     char **stems;        /* per phrase: its stems, NUL-separated (NULL: none) */
     size_t *n_stems;
+    uint32_t *first;     /* per phrase: word_hash of its first stem (a cheap pre-check) */
 } phrase_slot;
 
 struct fb_stemmers {
@@ -64,6 +65,7 @@ static void phrase_slot_clear(phrase_slot *p)
     for (size_t i = 0; p->stems && i < p->n; i++) free(p->stems[i]);
     free(p->stems);
     free(p->n_stems);
+    free(p->first);
     free(p->src);
     memset(p, 0, sizeof *p);
     p->lang = -2;
@@ -225,10 +227,14 @@ int fb_stems_of(fb_stemmers *s, const char *text, const char *lang, char ***out,
     return FB_OK;
 }
 
-/* True if the n_ph stems in ph (NUL-separated) occur consecutively in text_stems. */
-static bool seq_contains(char *const *text_stems, size_t n_text, const char *ph, size_t n_ph)
+/* True if the n_ph stems in ph (NUL-separated) occur consecutively in
+ * text_stems. th (may be NULL): word_hash of each text stem, and first:
+ * of ph's first stem, so most positions are ruled out without a strcmp. */
+static bool seq_contains(char *const *text_stems, const uint32_t *th, size_t n_text, const char *ph,
+                         size_t n_ph, uint32_t first)
 {
     for (size_t i = 0; n_ph && i + n_ph <= n_text; i++) {
+        if (th && th[i] != first) continue;
         const char *w = ph;
         size_t j = 0;
         while (j < n_ph && strcmp(text_stems[i + j], w) == 0) w += strlen(w) + 1, j++;
@@ -271,7 +277,8 @@ static phrase_slot *stemmed_phrases(fb_stemmers *s, const char *const *phrases, 
     p->src = malloc(src_len ? src_len : 1);
     p->stems = calloc(n ? n : 1, sizeof *p->stems);
     p->n_stems = calloc(n ? n : 1, sizeof *p->n_stems);
-    if (!p->src || !p->stems || !p->n_stems) { phrase_slot_clear(p); return NULL; }
+    p->first = calloc(n ? n : 1, sizeof *p->first);
+    if (!p->src || !p->stems || !p->n_stems || !p->first) { phrase_slot_clear(p); return NULL; }
     p->n = n, p->src_len = src_len, p->hash = h, p->lang = li;
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
@@ -290,6 +297,7 @@ static phrase_slot *stemmed_phrases(fb_stemmers *s, const char *const *phrases, 
         }
         memcpy(p->stems[i], b.p, b.len);
         if (b.p != b.local) free(b.p);
+        if (p->n_stems[i]) p->first[i] = word_hash(p->stems[i], strlen(p->stems[i]));
     }
     return p;
 }
@@ -300,11 +308,16 @@ static phrase_slot *stemmed_phrases(fb_stemmers *s, const char *const *phrases, 
 void fb_stems_contain_each(fb_stemmers *s, char *const *text_stems, size_t n_text,
                           const char *const *phrases, size_t n, const char *lang, bool *found)
 {
+    uint32_t local[64];
+    uint32_t *th = n_text <= 64 ? local : malloc(n_text * sizeof *th); /* NULL: compare all */
+    for (size_t i = 0; th && i < n_text; i++) th[i] = word_hash(text_stems[i], strlen(text_stems[i]));
     pthread_mutex_lock(&s->mu);
     phrase_slot *p = stemmed_phrases(s, phrases, n, lang);
     for (size_t i = 0; i < n; i++)
-        found[i] = p && p->stems[i] && seq_contains(text_stems, n_text, p->stems[i], p->n_stems[i]);
+        found[i] = p && p->stems[i] &&
+                   seq_contains(text_stems, th, n_text, p->stems[i], p->n_stems[i], p->first[i]);
     pthread_mutex_unlock(&s->mu);
+    if (th != local) free(th);
 }
 
 bool fb_stems_contain(fb_stemmers *s, char *const *text_stems, size_t n_text,

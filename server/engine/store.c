@@ -5,9 +5,10 @@
  * Why a writer thread: LMDB allows one write transaction at a time, and a
  * durable commit costs an fsync (milliseconds). If every request committed
  * on its own, throughput would be one request per fsync. Instead requests
- * queue ops; the writer takes up to max_batch of them, runs each in a
- * nested transaction of one batch transaction (a failing op is rolled back
- * alone: one bad submission never poisons its neighbours), commits the
+ * queue ops; the writer takes up to max_batch of them, runs them in one
+ * batch transaction (a failing op is rolled back alone: one bad submission
+ * never poisons its neighbours; store_writer.c's process says how without
+ * a nested transaction per op), commits the
  * batch with one fsync, and only then runs the after-commit actions (e.g.
  * publishing alerts) and the done callbacks (e.g. sending replies). N
  * concurrent writers therefore share one fsync, and a reply is never sent

@@ -5,8 +5,8 @@
  * - One environment in the data directory (data.mdb, lock.mdb). Several
  *   processes may open it (`feedbackd tenant create` while the server runs).
  * - Writes go through the writer thread, which group-commits: it takes every
- *   queued write op, runs each in its own nested transaction (a failing op is
- *   rolled back alone), commits the batch once with a durable sync, and only
+ *   queued write op, runs them in one transaction (a failing op is rolled
+ *   back alone), commits the batch once with a durable sync, and only
  *   then runs after-commit actions and calls each op's done callback. So a
  *   reply sent from a done callback is always for durable data, and N
  *   concurrent writers cost one fsync, not N. The last step (the meta
@@ -81,7 +81,9 @@ int fb_store_try_write_async(fb_store *st, fb_write_fn fn, fb_done_fn done, void
 int fb_store_write(fb_store *st, fb_write_fn fn, void *arg, fb_err *err);
 
 /* Caution: fn may run more than once. If the batch commit itself hits a full
- * map, the batch is rolled back, the map grown and every op of it run again.
+ * map, the batch is rolled back, the map grown and every op of it run again;
+ * and when an op fails, the ops before it in its batch run again (they ran
+ * without a nested transaction of their own, see store_writer.c).
  * So fn must have no effect outside the transaction except through
  * fb_txn_after_commit, and must not consume or mutate its arg in a way a
  * second run would see (build per-run outputs inside fn, reset them first).

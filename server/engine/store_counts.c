@@ -51,6 +51,7 @@ struct fb_counts {
     size_t n_undo, undo_cap;
     int64_t *undo_vals;
     size_t undo_vals_len, undo_vals_cap;
+    int no_undo; /* the op runs without a nested transaction: a failure resets everything */
 };
 
 /* Grows *buf (elements of size sz) to hold at least need elements. */
@@ -94,14 +95,18 @@ void fb_counts_reset(fb_counts *c)
 static uint64_t hash_key(MDB_dbi dbi, const unsigned char *k, size_t n)
 {
     const uint64_t m = 0x9E3779B97F4A7C15ULL;
-    uint64_t h = (dbi + n) * m, w;
-    for (; n >= 8; n -= 8, k += 8) {
-        memcpy(&w, k, 8);
-        h = (h ^ w) * m;
-        h ^= h >> 32;
+    uint64_t h = (dbi + n) * m, w = 0;
+    if (n < 8) {
+        memcpy(&w, k, n);
+    } else { /* whole words, then the last 8 bytes (overlapping: no byte-wise tail) */
+        const unsigned char *end = k + n;
+        for (; end - k > 8; k += 8) {
+            memcpy(&w, k, 8);
+            h = (h ^ w) * m;
+            h ^= h >> 32;
+        }
+        memcpy(&w, end - 8, 8);
     }
-    w = 0;
-    memcpy(&w, k, n);
     h = (h ^ w) * m;
     return h ^ (h >> 29);
 }
@@ -121,18 +126,24 @@ static int rehash(fb_counts *c, size_t cap)
     return 0;
 }
 
-/* The entry of (dbi, key), created with a zero sum if new; -1 when out of
- * memory, -2 when the record was added with another shape (nv, n_lead). */
-static long find_or_add(fb_counts *c, MDB_dbi dbi, const unsigned char *k, size_t klen, int nv, int n_lead)
+/* a[0..n) == b[0..n), word by word (keys are short: a libc call per probe
+ * cost more than the compare) */
+static inline int keys_equal(const unsigned char *a, const unsigned char *b, size_t n)
 {
-    if (2 * (c->n + 1) > c->index_cap && rehash(c, c->index_cap ? 2 * c->index_cap : 1024)) return -1;
-    uint64_t h = hash_key(dbi, k, klen);
-    size_t s = h & (c->index_cap - 1);
-    for (; c->index[s]; s = (s + 1) & (c->index_cap - 1)) {
-        count_entry *e = &c->e[c->index[s] - 1];
-        if (e->hash == h && e->dbi == dbi && e->klen == klen && !memcmp(c->keys + e->key_off, k, klen))
-            return e->nv == nv && e->n_lead == n_lead ? (long)(c->index[s] - 1) : -2;
+    uint64_t x, y;
+    if (n < 8) return memcmp(a, b, n) == 0;
+    for (size_t i = 0; i + 8 < n; i += 8) {
+        memcpy(&x, a + i, 8), memcpy(&y, b + i, 8);
+        if (x != y) return 0;
     }
+    memcpy(&x, a + n - 8, 8), memcpy(&y, b + n - 8, 8); /* the tail, overlapping */
+    return x == y;
+}
+
+/* find_or_add's slow path: a new entry at index slot s. */
+static __attribute__((noinline)) long add_entry(fb_counts *c, size_t s, uint64_t h, MDB_dbi dbi,
+                                                const unsigned char *k, size_t klen, int nv, int n_lead)
+{
     if (reserve((void **)&c->e, &c->cap, c->n + 1, sizeof *c->e) ||
         reserve((void **)&c->keys, &c->keys_cap, c->keys_len + klen, 1) ||
         reserve((void **)&c->vals, &c->vals_cap, c->vals_len + (size_t)nv, sizeof *c->vals))
@@ -148,10 +159,32 @@ static long find_or_add(fb_counts *c, MDB_dbi dbi, const unsigned char *k, size_
     return (long)c->n++;
 }
 
-/* Adds change to entry i's sum and logs it for fb_counts_op_abort. */
+/* The entry of (dbi, key), created with a zero sum if new; -1 when out of
+ * memory, -2 when the record was added with another shape (nv, n_lead). */
+static inline long find_or_add(fb_counts *c, MDB_dbi dbi, const unsigned char *k, size_t klen, int nv,
+                               int n_lead)
+{
+    if (2 * (c->n + 1) > c->index_cap && rehash(c, c->index_cap ? 2 * c->index_cap : 1024)) return -1;
+    uint64_t h = hash_key(dbi, k, klen);
+    size_t s = h & (c->index_cap - 1);
+    for (; c->index[s]; s = (s + 1) & (c->index_cap - 1)) {
+        count_entry *e = &c->e[c->index[s] - 1];
+        if (e->hash == h && e->dbi == dbi && e->klen == klen && keys_equal(c->keys + e->key_off, k, klen))
+            return e->nv == nv && e->n_lead == n_lead ? (long)(c->index[s] - 1) : -2;
+    }
+    return add_entry(c, s, h, dbi, k, klen, nv, n_lead);
+}
+
+/* Adds change to entry i's sum and logs it for fb_counts_op_abort (unless
+ * the op cannot be rolled back alone anyway). */
 static int change(fb_counts *c, size_t i, const int64_t *chg)
 {
     count_entry *e = &c->e[i];
+    if (c->no_undo) {
+        int64_t *v = c->vals + e->val_off;
+        for (int j = 0; j < e->nv; j++) v[j] += chg[j];
+        return 0;
+    }
     if (reserve((void **)&c->undo, &c->undo_cap, c->n_undo + 1, sizeof *c->undo) ||
         reserve((void **)&c->undo_vals, &c->undo_vals_cap, c->undo_vals_len + e->nv, sizeof *c->undo_vals))
         return -1;
@@ -171,6 +204,8 @@ int fb_counts_add(fb_counts *c, MDB_dbi dbi, const void *key, size_t klen, const
 }
 
 void fb_counts_op_commit(fb_counts *c) { c->n_undo = c->undo_vals_len = 0; }
+
+void fb_counts_set_undo(fb_counts *c, int on) { c->no_undo = !on; }
 
 void fb_counts_op_abort(fb_counts *c)
 {

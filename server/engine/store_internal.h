@@ -4,6 +4,7 @@
 #define FB_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include "ids.h"
 #include "store.h"
@@ -93,6 +94,7 @@ struct fb_store {
 
     fb_idgen ids;
     fb_counts *counts; /* the batch's counter sums (writer thread only) */
+    off_t file_end;    /* data file bytes written ahead so far (writer only; 0: not known yet) */
 };
 
 
@@ -109,6 +111,10 @@ void fb_counts_free(fb_counts *c);
 int fb_counts_add(fb_counts *c, MDB_dbi dbi, const void *key, size_t klen, const int64_t *delta, int nv,
                   int n_lead);
 void fb_counts_op_commit(fb_counts *c);
+/* set_undo(c, 0): the next ops run directly in the batch transaction, so a
+ * failing one makes the writer reset everything; their changes need no
+ * undo log (op_abort is then not to be called). Default on. */
+void fb_counts_set_undo(fb_counts *c, int on);
 void fb_counts_op_abort(fb_counts *c);
 int fb_counts_apply(fb_counts *c, MDB_txn *txn, int in_op, const char **what);
 void fb_counts_reset(fb_counts *c);

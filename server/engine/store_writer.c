@@ -3,9 +3,11 @@
  * explained at the top of store.c).
  *
  * Life of an op: a caller queues it (waiting while the bounded queue is
- * full); the writer takes every queued op (up to max_batch), runs each in a
- * nested transaction of one batch transaction (commit on FB_OK, abort
- * otherwise) and commits the batch: LMDB writes and fdatasyncs the data
+ * full); the writer takes every queued op (up to max_batch), runs them in
+ * one batch transaction (directly while they succeed; after a failure the
+ * batch runs again with the failing op and the later ones each in a nested
+ * transaction, committed on FB_OK, aborted otherwise: see process) and
+ * commits the batch: LMDB writes and fdatasyncs the data
  * pages, then writes the meta page without syncing it (MDB_NOMETASYNC). The
  * writer hands the batch to the syncer and goes on with the next one. A
  * batch becomes durable by the first fdatasync of the file that starts
@@ -22,7 +24,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* --------------------------------------------------------- write ops API */
 
@@ -66,6 +70,23 @@ static void run_after(fb_op *op)
 }
 
 /* ------------------------------------------------------------ the writer */
+
+/* Runs one op directly in the batch transaction (no nested transaction:
+ * its begin and commit copy every page the op touches). Returns 0 when the
+ * op succeeded; else its writes cannot be undone alone, and the caller
+ * abandons the attempt and runs the batch again, this op and the ones
+ * after it nested (see process). */
+static int run_direct(fb_store *st, MDB_txn *txn, fb_op *op)
+{
+    fb_txn t = {st, txn, op, 0};
+    memset(&op->err, 0, sizeof op->err);
+    fb_counts_set_undo(st->counts, 0);
+    op->rc = op->fn(&t, op->arg, &op->err);
+    fb_counts_set_undo(st->counts, 1);
+    if (op->rc != FB_OK || t.map_full) return 1;
+    fb_counts_op_commit(st->counts); /* its counter sums stay */
+    return 0;
+}
 
 /* Runs one op in a nested transaction of parent. Returns 1 if it ran out
  * of map (the op's result is then to be decided by the caller). */
@@ -235,31 +256,121 @@ static int commit_batch(fb_store *st, MDB_txn *parent, int *flushed)
     return rc;
 }
 
+/* Keeps PREALLOC_AHEAD bytes of written zeros past the pages LMDB uses, so
+ * that the commits' data syncs overwrite blocks the file already has
+ * instead of allocating new ones: an fdatasync that allocates blocks (or
+ * grows the file) also writes the file system's metadata (the inode, the
+ * allocation bitmaps, a journal commit), per commit. Writing zeros ahead
+ * makes that one allocation per PREALLOC_AHEAD bytes of growth instead.
+ * (fallocate would leave unwritten extents, whose conversion on the first
+ * write costs the same metadata write per commit.)
+ *
+ * Why it is safe: it runs right after the batch transaction began, before
+ * any op: LMDB's write lock is held, so no commit of this or another
+ * process writes pages meanwhile, and the pages past the last committed
+ * page (me_last_pgno, which never goes down) belong to no snapshot any
+ * reader can see: to LMDB they are free space, which its own later writes
+ * overwrite. LMDB never reads the file size to find its data (only the
+ * meta pages), so extra zeros at the end change nothing on reopen, and it
+ * never writes past the map, so neither does this. A failed or short write
+ * just stops (the commit then allocates as before); nothing is synced here:
+ * the next commit's fdatasync makes the zeros' blocks durable with it. */
+enum { PREALLOC_MIN = 1 << 20, PREALLOC_AHEAD = 4 << 20 };
+
+static void prealloc(fb_store *st)
+{
+    static const char zeros[65536];
+    MDB_envinfo info;
+    MDB_stat stat;
+    int fd;
+    if (st->no_sync || mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &stat) ||
+        mdb_env_get_fd(st->env, &fd))
+        return;
+    if (st->file_end == 0) { /* the file's size once; then what this process wrote (no stat per batch) */
+        struct stat sb;
+        if (fstat(fd, &sb)) return;
+        st->file_end = sb.st_size;
+    }
+    off_t used = (off_t)(info.me_last_pgno + 1) * stat.ms_psize;
+    off_t end = st->file_end > used ? st->file_end : used; /* never below used: only free pages are written */
+    if (end - used >= PREALLOC_MIN) return;
+    off_t want = used + PREALLOC_AHEAD;
+    if (want > (off_t)info.me_mapsize) want = (off_t)info.me_mapsize;
+    while (end < want) {
+        size_t n = (size_t)(want - end) < sizeof zeros ? (size_t)(want - end) : sizeof zeros;
+        ssize_t w = pwrite(fd, zeros, n, end);
+        if (w <= 0) break;
+        end += w;
+    }
+    st->file_end = end;
+}
+
+/* Undoes an attempt at a batch whose first ran+1 ops ran: the transaction
+ * (the gate is left too), the counter sums and the after-commit actions. */
+static void abandon(fb_store *st, MDB_txn *parent, fb_op **ops, int ran)
+{
+    mdb_txn_abort(parent);
+    fb_counts_reset(st->counts);
+    fb_store_gate_leave(st);
+    for (int i = 0; i <= ran; i++) drop_after(ops[i]);
+}
+
 /* Runs ops[0..n) as one or more batch transactions (more only when the map
- * had to grow midway). */
+ * had to grow midway).
+ *
+ * Ops run directly in the batch transaction while they succeed: a nested
+ * transaction per op would copy every page the op touches on begin and
+ * merge them back on commit, which cost as much as the op's own writes.
+ * When an op fails (or runs out of map) in direct mode, its partial
+ * writes cannot be undone alone, so the attempt is abandoned and the batch
+ * runs again: the ops before it directly, it and every later op in its own
+ * nested transaction, exactly as if the batch had run nested from the
+ * start (each op is rolled back alone; the results are the same). So a
+ * batch runs at most twice more than its number of failures in direct mode
+ * (the direct prefix only shrinks), and ops may run more than once, which
+ * store.h already allows. */
 static void process(fb_store *st, fb_op **ops, int n)
 {
+    int direct = n; /* ops[0..direct) run directly, the rest nested */
     while (n > 0) {
         MDB_txn *parent;
         fb_err why;
         int rc = fb_store_gated_begin(st, 0, &parent, ADOPT_WAIT_MS);
+        if (rc == 0) prealloc(st);
         if (rc) {
             fb_store_mdb_err(rc, "begin write transaction", &why);
             fail_all(ops, n, why.code, &why);
             handoff(st, ops, n, 0, 0);
             return;
         }
-        int ran = 0, stopped = 0;
+        int ran = 0, stopped = 0, redo = 0;
         for (; ran < n; ran++) {
+            if (ran < direct) {
+                if ((redo = run_direct(st, parent, ops[ran])) != 0) break;
+                continue;
+            }
             if (!run_op(st, parent, ops[ran])) continue;
             if (can_grow(st)) { stopped = 1; break; } /* ops[ran] runs again after growth */
             drop_after(ops[ran]);
             ops[ran]->rc = fb_store_exhausted(st, &ops[ran]->err);
         }
+        if (redo) { /* ops[ran] failed with its writes in the batch: again, from it on nested */
+            abandon(st, parent, ops, ran);
+            direct = ran;
+            continue;
+        }
         int flushed = 0;
         rc = ran > 0 ? commit_batch(st, parent, &flushed) : (mdb_txn_abort(parent), 0);
         fb_counts_reset(st->counts);
         fb_store_gate_leave(st);
+        if (rc && rc != MDB_MAP_FULL && direct > 0) {
+            /* An op that ran directly may have broken the transaction (an
+             * LMDB error it did not report): run the batch again with every
+             * op nested, so that such an op fails alone, as it always did. */
+            for (int i = 0; i < ran; i++) drop_after(ops[i]);
+            direct = 0;
+            continue;
+        }
         int grew = 0;
         if (rc == MDB_MAP_FULL && can_grow(st)) {
             for (int i = 0; i < ran; i++) drop_after(ops[i]);
@@ -285,6 +396,7 @@ static void process(fb_store *st, fb_op **ops, int n)
             ops++;
             n--;
         }
+        direct = n; /* the rest of the batch: directly again */
     }
 }
 

@@ -70,11 +70,19 @@ typedef struct term_ref {
     size_t i;               /* index in ev->terms (ties: first occurrence first) */
     size_t nl, fl;          /* key bytes of name and surface (cut at FB_TERMS_STEM_MAX) */
     const char *surface;
+    const unsigned char *suffix; /* the key's end: name 0x00 surface (nl + 1 + fl bytes) */
 } term_ref;
 
+/* Feedback with up to PLAN_LOCAL terms (nearly all) plan on the stack. */
+enum { PLAN_LOCAL = 64 };
+
 typedef struct term_plan {
-    term_ref *stems, *aspects;   /* in key order; one allocation */
+    term_ref *stems, *aspects;   /* in key order; in local, or one allocation (heap) */
     size_t n_stems, n_aspects;
+    term_ref *heap;
+    term_ref local[2 * PLAN_LOCAL];
+    unsigned char *suffixes;     /* the refs' key ends: in suffix_local, or allocated */
+    unsigned char suffix_local[2048];
 } term_plan;
 
 static int cmp_ref(const void *a, const void *b)
@@ -84,22 +92,65 @@ static int cmp_ref(const void *a, const void *b)
     return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
-/* Sorts refs by (name, index) and keeps the first of each name. */
+/* Sorts refs by (name, index) and keeps the first of each name. refs come
+ * in index order, so a stable sort by name is enough: insertion sort for the
+ * few terms of a comment (qsort's setup cost more than its compares). */
 static size_t sort_unique(term_ref *r, size_t n)
 {
-    if (n > 1) qsort(r, n, sizeof *r, cmp_ref);
+    if (n > 16) {
+        qsort(r, n, sizeof *r, cmp_ref);
+    } else {
+        for (size_t i = 1; i < n; i++) {
+            term_ref x = r[i];
+            size_t j = i;
+            for (; j > 0 && strcmp(r[j - 1].name, x.name) > 0; j--) r[j] = r[j - 1];
+            r[j] = x;
+        }
+    }
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (k == 0 || strcmp(r[k - 1].name, r[i].name) != 0) r[k++] = r[i];
     return k;
 }
 
+/* Writes each ref's key end (name 0x00 surface) once into p->suffixes, so
+ * that the (survey, segment) prefixes each copy it with one memcpy. */
+static int plan_suffixes(term_plan *p)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < p->n_stems; i++) total += p->stems[i].nl + 1 + p->stems[i].fl;
+    for (size_t i = 0; i < p->n_aspects; i++) total += p->aspects[i].nl + 1 + p->aspects[i].fl;
+    p->suffixes = total <= sizeof p->suffix_local ? p->suffix_local : malloc(total);
+    if (!p->suffixes) return FB_INTERNAL;
+    unsigned char *w = p->suffixes;
+    term_ref *lists[2] = {p->stems, p->aspects};
+    size_t counts[2] = {p->n_stems, p->n_aspects};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            term_ref *r = &lists[l][i];
+            r->suffix = w;
+            memcpy(w, r->name, r->nl);
+            w[r->nl] = 0;
+            memcpy(w + r->nl + 1, r->surface, r->fl);
+            w += r->nl + 1 + r->fl;
+        }
+    return FB_OK;
+}
+
+static void plan_free(term_plan *p)
+{
+    free(p->heap);
+    if (p->suffixes != p->suffix_local) free(p->suffixes);
+}
+
 static int plan_terms(const fb_feedback_event *ev, term_plan *p)
 {
-    memset(p, 0, sizeof *p);
+    p->stems = p->aspects = p->heap = NULL;
+    p->suffixes = p->suffix_local;
+    p->n_stems = p->n_aspects = 0;
     if (!ev->n_terms) return FB_OK;
-    term_ref *r = malloc(2 * ev->n_terms * sizeof *r);
-    if (!r) return FB_INTERNAL;
+    term_ref *r = p->local;
+    if (ev->n_terms > PLAN_LOCAL && !(r = p->heap = malloc(2 * ev->n_terms * sizeof *r))) return FB_INTERNAL;
     p->stems = r;
     p->aspects = r + ev->n_terms;
     /* first occurrences of stems; first occurrences of aspects (any term) */
@@ -112,13 +163,15 @@ static int plan_terms(const fb_feedback_event *ev, term_plan *p)
     ns = sort_unique(p->stems, ns);
     na = sort_unique(p->aspects, na);
     /* an aspect counts when its first term is a counted stem (a first occurrence) */
-    unsigned char *counted = calloc(ev->n_terms, 1);
-    if (!counted) { free(r); memset(p, 0, sizeof *p); return FB_INTERNAL; }
+    unsigned char counted_local[PLAN_LOCAL];
+    unsigned char *counted = ev->n_terms <= PLAN_LOCAL ? counted_local : malloc(ev->n_terms);
+    if (!counted) { free(p->heap); p->heap = p->stems = p->aspects = NULL; return FB_INTERNAL; }
+    memset(counted, 0, ev->n_terms);
     for (size_t i = 0; i < ns; i++) counted[p->stems[i].i] = 1;
     size_t k = 0;
     for (size_t i = 0; i < na; i++)
         if (p->aspects[i].name[0] && counted[p->aspects[i].i]) p->aspects[k++] = p->aspects[i];
-    free(counted);
+    if (counted != counted_local) free(counted);
     p->n_stems = ns, p->n_aspects = k;
     for (size_t i = 0; i < ns; i++) {
         const fb_term *t = &ev->terms[p->stems[i].i];
@@ -130,6 +183,10 @@ static int plan_terms(const fb_feedback_event *ev, term_plan *p)
         p->aspects[i].surface = p->aspects[i].name;
         p->aspects[i].nl = p->aspects[i].fl = cut_utf8(p->aspects[i].name, FB_TERMS_STEM_MAX);
     }
+    if (plan_suffixes(p) != FB_OK) {
+        plan_free(p);
+        return FB_INTERNAL;
+    }
     return FB_OK;
 }
 
@@ -139,11 +196,9 @@ static int add_refs(fb_txn *m, MDB_dbi dbi, unsigned char *key, size_t at, const
 {
     int rc = FB_OK;
     for (size_t i = 0; i < n && rc == FB_OK; i++) {
-        size_t len = at;
-        memcpy(key + len, r[i].name, r[i].nl); len += r[i].nl;
-        key[len++] = 0;
-        memcpy(key + len, r[i].surface, r[i].fl); len += r[i].fl;
-        rc = fb_txn_add_counts(m, dbi, key, len, tv, TERMS_NV, 1, err);
+        size_t sl = r[i].nl + 1 + r[i].fl;
+        memcpy(key + at, r[i].suffix, sl);
+        rc = fb_txn_add_counts(m, dbi, key, at + sl, tv, TERMS_NV, 1, err);
     }
     return rc;
 }
@@ -188,7 +243,7 @@ int fb_terms_apply(fb_txn *m, MDB_dbi dbi, const fb_feedback_event *ev, fb_err *
             size_t pre = fb_seg_prefix(key, ev->tenant_id, 0, surveys[s], &segs[g]);
             rc = apply_prefix(m, dbi, key, pre, day, &plan, ev->sign, tv, err);
         }
-    free(plan.stems);
+    plan_free(&plan);
     return rc;
 }
 

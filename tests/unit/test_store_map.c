@@ -262,6 +262,53 @@ START_TEST(full_map_inside_one_batch)
 }
 END_TEST
 
+/* One batch that outgrows the map midway and has failing ops before and
+ * after the point of growth: the map grows, every good op commits once,
+ * every failing op fails alone with its own error. */
+START_TEST(map_grows_midway_with_failing_ops)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", fb_test_tmpdir("store"));
+    fb_store *st = open_store(dir, 256 << 10, 64 << 20, 1);
+    MDB_dbi d = table(st, "t");
+    gate g;
+    gate_init(&g);
+    ck_assert_int_eq(fb_store_write_async(st, gate_fn, NULL, &g), FB_OK);
+    gate_wait_entered(&g);
+    enum { N = 60, LEN = 16 << 10 }; /* ~1 MiB in one batch into a 256 KiB map */
+    static big_async ops[N];
+    atomic_int done = 0;
+    for (int i = 0; i < N; i++) {
+        int fail = i == 3 || i == 30 || i == N - 1;
+        ops[i] = (big_async){{.dbi = d, .len = LEN, .fill = (unsigned char)i, .fail = fail}, -1, &done};
+        snprintf(ops[i].put.key, sizeof ops[i].put.key, "m%03d", i);
+        ck_assert_int_eq(fb_store_write_async(st, put_fn, big_done, &ops[i].put), FB_OK);
+    }
+    wait_queued(st, N);
+    gate_open(&g);
+    fb_store_close(st);
+    ck_assert_int_eq(atomic_load(&done), N);
+
+    st = open_store(dir, 256 << 10, 64 << 20, 1);
+    d = table(st, "t");
+    fb_store_counters c;
+    fb_store_stats(st, &c);
+    for (int i = 0; i < N; i++) {
+        unsigned char first = 0;
+        if (ops[i].put.fail) {
+            ck_assert_int_eq(ops[i].rc, FB_INVALID);
+            ck_assert_int_eq(read_len(st, d, ops[i].put.key, NULL), -1);
+        } else {
+            ck_assert_msg(ops[i].rc == FB_OK, "op %d: rc %d", i, ops[i].rc);
+            ck_assert_int_eq(read_len(st, d, ops[i].put.key, &first), LEN);
+            ck_assert_int_eq(first, (unsigned char)i);
+        }
+    }
+    ck_assert_uint_ge(c.map_bytes, (uint64_t)N * LEN); /* it grew (another store instance: by size) */
+    fb_store_close(st);
+}
+END_TEST
+
 static Suite *store_map_suite(void)
 {
     Suite *s = suite_create("store_map");
@@ -270,6 +317,7 @@ static Suite *store_map_suite(void)
     tcase_add_test(tc, map_grows_when_full);
     tcase_add_test(tc, full_map_is_exhausted_not_corrupt);
     tcase_add_test(tc, full_map_inside_one_batch);
+    tcase_add_test(tc, map_grows_midway_with_failing_ops);
     tcase_add_test(tc, map_grows_under_concurrent_readers);
     tcase_add_test(tc, map_grown_by_another_process_is_adopted);
     suite_add_tcase(s, tc);
