@@ -363,7 +363,6 @@ static void destroy_unstarted(fb_rpc *rpc)
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
     pthread_key_delete(rpc->worker_log);
-    pthread_mutex_destroy(&rpc->handoff_mu);
     free(rpc);
     grpc_shutdown();
 }
@@ -391,7 +390,8 @@ int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
     pthread_mutex_init(&rpc->mu, NULL);
     pthread_cond_init(&rpc->cv, NULL);
     pthread_key_create(&rpc->worker_log, NULL);
-    pthread_mutex_init(&rpc->handoff_mu, NULL);
+    atomic_init(&rpc->handoff, NULL);
+    atomic_init(&rpc->handoff_armed, false);
 
     rpc->server = create_server(opts, rpc->max_message_bytes);
     rpc->cq = grpc_completion_queue_create_for_next(NULL);
@@ -531,7 +531,6 @@ void fb_rpc_stop(fb_rpc *rpc, int grace_ms)
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
     pthread_key_delete(rpc->worker_log);
-    pthread_mutex_destroy(&rpc->handoff_mu);
     free(rpc);
     grpc_shutdown();
 }

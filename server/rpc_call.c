@@ -32,27 +32,21 @@ static void call_free(fb_call *c);
 
 void fb_call_ref(fb_call *c)
 {
-    pthread_mutex_lock(&c->mu);
-    c->refs++;
-    pthread_mutex_unlock(&c->mu);
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 }
 
 bool rpc_call_try_ref(fb_call *c)
 {
-    pthread_mutex_lock(&c->mu);
-    bool ok = c->refs > 0;
-    if (ok)
-        c->refs++;
-    pthread_mutex_unlock(&c->mu);
-    return ok;
+    int r = atomic_load(&c->refs);
+    while (r > 0)
+        if (atomic_compare_exchange_weak(&c->refs, &r, r + 1))
+            return true;
+    return false;
 }
 
 void fb_call_unref(fb_call *c)
 {
-    pthread_mutex_lock(&c->mu);
-    bool last = --c->refs == 0;
-    pthread_mutex_unlock(&c->mu);
-    if (last)
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
         call_free(c);
 }
 
@@ -63,7 +57,7 @@ fb_call *rpc_call_new(fb_rpc *rpc, const struct rpc_method *reg)
         return NULL;
     c->rpc = rpc;
     c->reg = reg;
-    c->refs = 1; /* the request tag's */
+    atomic_init(&c->refs, 1); /* the request tag's */
     pthread_mutex_init(&c->mu, NULL);
     grpc_metadata_array_init(&c->md);
     grpc_call_details_init(&c->details);
@@ -116,10 +110,10 @@ ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_b
  * a failure cannot free the call here. */
 bool rpc_start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag)
 {
-    c->refs++;
+    fb_call_ref(c);
     grpc_call_error e = grpc_call_start_batch(c->call, ops, n, tag, NULL);
     if (e != GRPC_CALL_OK) {
-        c->refs--;
+        atomic_fetch_sub(&c->refs, 1);
         fb_error("rpc: grpc_call_start_batch failed (%d) for tag kind %d", (int)e, (int)tag->kind);
         return false;
     }
@@ -136,8 +130,14 @@ size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op)
     return 1;
 }
 
-/* Starts the final batch: [initial metadata] [c->final_buf] status. */
-static void send_final_locked(fb_call *c)
+/* Starts the final batch: [initial metadata] [c->final_buf] status.
+ * Without c->mu: once final_started is set (under the lock, which also
+ * orders every earlier batch's updates before this) nothing else reads or
+ * changes the fields used here, and no other batch of the call is started.
+ * Holding the lock across grpc_call_start_batch, which runs the transport's
+ * write (sendmsg) inline, made the worker that got the call's close
+ * completion meanwhile block on it (a futex wait and wake per call). */
+void rpc_send_final(fb_call *c)
 {
     grpc_op ops[3];
     size_t n = rpc_add_initial_md_locked(c, &ops[0]);
@@ -150,9 +150,11 @@ static void send_final_locked(fb_call *c)
     memset(&ops[n], 0, sizeof ops[n]);
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = c->status;
-    grpc_slice details = grpc_slice_from_copied_string(c->status_msg ? c->status_msg : "");
-    if (c->status_msg)
+    grpc_slice details = grpc_empty_slice();
+    if (c->status_msg) {
+        details = grpc_slice_from_copied_string(c->status_msg);
         ops[n].data.send_status_from_server.status_details = &details;
+    }
     n++;
     if (!rpc_start_batch_locked(c, ops, n, &c->t_final)) {
         if (c->final_buf) {
@@ -167,60 +169,60 @@ static void send_final_locked(fb_call *c)
  * store's syncer, after the durable commit) it is not started here but
  * handed to a worker: started from a foreign thread, every reply ran the
  * transport's write path (one sendmsg each) on that one thread, which made
- * it the busiest of the server. The call joins the rpc's handoff list, and
- * the first call to join an empty list also starts an empty batch, whose
- * tag the completion queue delivers at once; the worker that gets it sends
- * every final batch listed by then (rpc_drain_handoffs), so a store batch
- * of replies costs about one wake-up, not one per reply. */
-void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
+ * it the busiest of the server. The call is pushed on the rpc's handoff
+ * stack (lock-free: the syncer pushing a batch of replies while a worker
+ * takes them made a lock there contended, one futex wake-up per reply),
+ * and whoever arms an unarmed stack starts an empty batch, whose tag the
+ * completion queue delivers at once; the worker that gets it sends every
+ * final batch pushed until the stack stays empty (rpc_drain_handoffs), so
+ * a store batch of replies costs about one wake-up, not one per reply. */
+bool rpc_final_locked(fb_call *c, grpc_byte_buffer *reply)
 {
     fb_rpc *rpc = c->rpc;
     c->final_started = true;
     c->final_buf = reply;
-    if (pthread_getspecific(rpc->worker_log)) {
-        send_final_locked(c);
-        return;
-    }
-    c->refs++; /* the list's reference */
-    c->handoff_next = NULL;
-    pthread_mutex_lock(&rpc->handoff_mu);
-    if (rpc->handoff_tail)
-        rpc->handoff_tail->handoff_next = c;
-    else
-        rpc->handoff_head = c;
-    rpc->handoff_tail = c;
-    bool post = !rpc->handoff_posted;
-    rpc->handoff_posted = true;
-    pthread_mutex_unlock(&rpc->handoff_mu);
-    if (post && !rpc_start_batch_locked(c, NULL, 0, &c->t_handoff)) {
+    if (pthread_getspecific(rpc->worker_log))
+        return true;
+    fb_call_ref(c); /* the stack's reference */
+    fb_call *head = atomic_load(&rpc->handoff);
+    do {
+        c->handoff_next = head;
+    } while (!atomic_compare_exchange_weak(&rpc->handoff, &head, c));
+    if (!atomic_exchange(&rpc->handoff_armed, true) &&
+        !rpc_start_batch_locked(c, NULL, 0, &c->t_handoff)) {
         /* (an empty batch cannot fail in practice) the next call to be
-         * handed off, or this one now, drains the list */
-        pthread_mutex_lock(&rpc->handoff_mu);
-        rpc->handoff_posted = false;
-        pthread_mutex_unlock(&rpc->handoff_mu);
+         * handed off arms it again */
+        atomic_store(&rpc->handoff_armed, false);
     }
+    return false;
 }
 
-/* On a worker: sends the final batch of every handed-off call, until the
- * list stays empty. */
+/* On a worker: sends the final batch of every handed-off call, oldest
+ * first (the stack reversed), until the stack stays empty. Disarming and
+ * then looking once more closes the race with a push in between: either
+ * this worker sees that call, or its pusher arms and posts a new tag. */
 static void rpc_drain_handoffs(fb_rpc *rpc)
 {
     for (;;) {
-        pthread_mutex_lock(&rpc->handoff_mu);
-        fb_call *list = rpc->handoff_head;
-        rpc->handoff_head = rpc->handoff_tail = NULL;
-        if (!list)
-            rpc->handoff_posted = false;
-        pthread_mutex_unlock(&rpc->handoff_mu);
-        if (!list)
-            return;
+        fb_call *list = atomic_exchange(&rpc->handoff, NULL);
+        if (!list) {
+            atomic_store(&rpc->handoff_armed, false);
+            if (!atomic_load(&rpc->handoff) || atomic_exchange(&rpc->handoff_armed, true))
+                return;
+            continue;
+        }
+        fb_call *oldest = NULL;
         while (list) {
-            fb_call *c = list;
-            list = c->handoff_next;
-            pthread_mutex_lock(&c->mu);
-            send_final_locked(c);
-            pthread_mutex_unlock(&c->mu);
-            fb_call_unref(c); /* the list's reference */
+            fb_call *next = list->handoff_next;
+            list->handoff_next = oldest;
+            oldest = list;
+            list = next;
+        }
+        while (oldest) {
+            fb_call *c = oldest;
+            oldest = c->handoff_next;
+            rpc_send_final(c);
+            fb_call_unref(c); /* the stack's reference */
         }
     }
 }
@@ -483,14 +485,16 @@ long fb_call_deadline_left_ms(fb_call *c)
 bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg)
 {
     pthread_mutex_lock(&c->mu);
-    bool was_open = !c->ended;
+    bool was_open = !c->ended, go = false;
     if (was_open) {
         set_status_locked(c, code, msg);
         if (!c->send_busy && c->q_len == 0)
-            rpc_start_final_locked(c, NULL);
+            go = rpc_final_locked(c, NULL);
         /* else rpc_on_send_done starts it once the queue has drained */
     }
     pthread_mutex_unlock(&c->mu);
+    if (go)
+        rpc_send_final(c);
     return was_open;
 }
 
@@ -502,6 +506,7 @@ void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
         return;
     }
     grpc_byte_buffer *bb = rpc_pack(reply);
+    bool go = false;
     pthread_mutex_lock(&c->mu);
     if (!c->ended) {
         set_status_locked(c, GRPC_STATUS_OK, NULL);
@@ -509,11 +514,13 @@ void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
             grpc_byte_buffer_destroy(bb); /* an aborted call gets no reply */
             bb = NULL;
         }
-        rpc_start_final_locked(c, bb);
+        go = rpc_final_locked(c, bb);
     } else {
         grpc_byte_buffer_destroy(bb);
     }
     pthread_mutex_unlock(&c->mu);
+    if (go)
+        rpc_send_final(c);
     fb_call_unref(c);
 }
 
