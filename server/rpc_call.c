@@ -130,7 +130,7 @@ size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op)
     return 1;
 }
 
-/* Starts the final batch: [initial metadata] [c->final_buf] status.
+/* Starts the final batch: [initial metadata] [c->final_buf] [close] status.
  * Without c->mu: once final_started is set (under the lock, which also
  * orders every earlier batch's updates before this) nothing else reads or
  * changes the fields used here, and no other batch of the call is started.
@@ -139,12 +139,18 @@ size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op)
  * completion meanwhile block on it (a futex wait and wake per call). */
 void rpc_send_final(fb_call *c)
 {
-    grpc_op ops[3];
+    grpc_op ops[4];
     size_t n = rpc_add_initial_md_locked(c, &ops[0]);
     if (c->final_buf) {
         memset(&ops[n], 0, sizeof ops[n]);
         ops[n].op = GRPC_OP_SEND_MESSAGE;
         ops[n].data.send_message.send_message = c->final_buf;
+        n++;
+    }
+    if (c->close_in_final) {
+        memset(&ops[n], 0, sizeof ops[n]);
+        ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        ops[n].data.recv_close_on_server.cancelled = &c->close_cancelled;
         n++;
     }
     memset(&ops[n], 0, sizeof ops[n]);
@@ -181,7 +187,7 @@ bool rpc_final_locked(fb_call *c, grpc_byte_buffer *reply)
     fb_rpc *rpc = c->rpc;
     c->final_started = true;
     c->final_buf = reply;
-    if (pthread_getspecific(rpc->worker_log))
+    if (pthread_getspecific(rpc->worker_key))
         return true;
     fb_call_ref(c); /* the stack's reference */
     fb_call *head = atomic_load(&rpc->handoff);
@@ -242,18 +248,28 @@ static void set_status_locked(fb_call *c, grpc_status_code code, const char *msg
 
 /* ---- call start and completions ------------------------------------------ */
 
+/* RECV_CLOSE_ON_SERVER: on its own at the start for a method with
+ * on_cancel (every stream), which must learn of a cancel or a passed
+ * deadline at once; for the others (unary calls, unknown methods) it rides
+ * in the final batch, which saves a batch and a completion per call (the
+ * core enforces deadlines itself, and the log line still tells a cancelled
+ * call from the status it reports). */
 void rpc_call_start(fb_call *c)
 {
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
     rpc_live_add(c->rpc, c);
-    grpc_op op;
-    memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    op.data.recv_close_on_server.cancelled = &c->close_cancelled;
+    const fb_method *m = call_method(c);
+    c->close_in_final = !(m && m->on_cancel);
     pthread_mutex_lock(&c->mu);
     c->started = true;
     c->in_callback++; /* dispatching: on_cancel waits for rpc_call_leave */
-    rpc_start_batch_locked(c, &op, 1, &c->t_close);
+    if (!c->close_in_final) {
+        grpc_op op;
+        memset(&op, 0, sizeof op);
+        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        op.data.recv_close_on_server.cancelled = &c->close_cancelled;
+        rpc_start_batch_locked(c, &op, 1, &c->t_close);
+    }
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -394,7 +410,10 @@ void rpc_call_complete(struct rpc_tag *tag, bool ok)
     case TAG_CLOSE: on_close(c); break;
     case TAG_RECV: on_recv(c, ok); break;
     case TAG_SEND: rpc_on_send_done(c, ok); break;
-    case TAG_FINAL: break;
+    case TAG_FINAL:
+        if (c->close_in_final)
+            on_close(c);
+        break;
     case TAG_HANDOFF: rpc_drain_handoffs(c->rpc); break;
     default: break;
     }

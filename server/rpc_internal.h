@@ -40,10 +40,12 @@ struct rpc_method {
     void *handle;
 };
 
-/* A worker thread and its per-call log lines (see log.h). */
+/* A worker thread, its per-call log lines (see log.h) and its reader for
+ * the key checks (auth.h; made on first use, freed when the worker ends). */
 struct rpc_worker {
     fb_rpc *rpc;
     pthread_t thread;
+    fb_auth_reader *auth;
     fb_logbuf log;
 };
 
@@ -53,7 +55,7 @@ struct fb_rpc {
     grpc_completion_queue *cq;
     struct rpc_worker *workers;
     int n_workers;
-    pthread_key_t worker_log; /* the calling worker's fb_logbuf (NULL off the workers) */
+    pthread_key_t worker_key; /* the calling worker's struct rpc_worker (NULL off the workers) */
     size_t max_message_bytes;
     size_t stream_queue_max;
     struct rpc_method *methods;
@@ -86,6 +88,7 @@ struct fb_call {
     grpc_byte_buffer *send_buf;    /* the SEND_MESSAGE in flight (server streams) */
     grpc_byte_buffer *final_buf;   /* the reply in the final batch */
     int close_cancelled;           /* out-parameter of RECV_CLOSE_ON_SERVER */
+    bool close_in_final;           /* RECV_CLOSE_ON_SERVER is in the final batch (see rpc_call_start) */
     struct rpc_tag t_new, t_close, t_recv, t_send, t_final, t_handoff;
 
     atomic_int refs;               /* the last unref frees the call */

@@ -56,9 +56,9 @@ void rpc_log_call(fb_call *c)
                 generic[i] = '?';
         path = generic[0] == '/' ? generic + 1 : generic;
     }
-    fb_logbuf *buf = pthread_getspecific(c->rpc->worker_log);
-    if (buf)
-        fb_log_buffered(buf, FB_LOG_INFO, "rpc %s tenant=%s status=%s%s %.2fms", path,
+    struct rpc_worker *w = pthread_getspecific(c->rpc->worker_key);
+    if (w)
+        fb_log_buffered(&w->log, FB_LOG_INFO, "rpc %s tenant=%s status=%s%s %.2fms", path,
                         c->has_principal ? c->principal.tenant : "-", status, msg, ms);
     else
         fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,

@@ -38,6 +38,7 @@
 #include <sys/random.h>
 
 #include "ids.h"
+#include "store_internal.h"
 
 struct fb_auth {
     fb_store *st;
@@ -545,33 +546,111 @@ int fb_key_list(fb_auth *a, uint32_t tenant_id, fb_key_info **out, size_t *n, fb
 
 /* ----------------------------------------------------------------- check */
 
+/* The check itself, in an open read transaction. */
+static int check_in(fb_auth *a, MDB_txn *t, const unsigned char hash[HASH_LEN], fb_key_info *info,
+                    fb_tenant_info *ten)
+{
+    MDB_val k = {HASH_LEN, (void *)hash}, v;
+    int rc = mdb_get(t, a->keys, &k, &v);
+    if (rc == 0 && decode_key(&v, info) != 0) rc = MDB_CORRUPTED;
+    if (rc == 0 && !info->revoked) rc = tenant_by_id(a, t, info->tenant_id, ten);
+    return rc;
+}
+
+/* The outcome of check_in as the caller's result. */
+static int check_result(int rc, const fb_key_info *info, const fb_tenant_info *ten,
+                        fb_principal *out, fb_err *err)
+{
+    if (rc == MDB_NOTFOUND) return fb_err_set(err, FB_UNAUTH, "unknown api key");
+    if (rc) return fb_store_mdb_err(rc, "check api key", err);
+    if (info->revoked)
+        return fb_err_set(err, FB_UNAUTH, "api key %s (%s...) was revoked", info->id, info->prefix);
+    memset(out, 0, sizeof *out);
+    out->tenant_id = info->tenant_id;
+    snprintf(out->tenant, sizeof out->tenant, "%s", ten->name);
+    snprintf(out->key_id, sizeof out->key_id, "%s", info->id);
+    snprintf(out->label, sizeof out->label, "%s", info->label);
+    out->role = info->role;
+    return FB_OK;
+}
+
+static int missing_key(fb_err *err)
+{
+    return fb_err_set(err, FB_UNAUTH, "missing api key: send metadata \"authorization: Bearer <key>\"");
+}
+
 int fb_auth_check(fb_auth *a, const char *secret, size_t len, fb_principal *out, fb_err *err)
 {
-    if (!secret || len == 0)
-        return fb_err_set(err, FB_UNAUTH, "missing api key: send metadata \"authorization: Bearer <key>\"");
+    if (!secret || len == 0) return missing_key(err);
     unsigned char hash[HASH_LEN];
     hash_secret(a, secret, len, hash);
     MDB_txn *t;
     int rc = fb_store_read_begin(a->st, &t, err);
     if (rc) return rc;
-    MDB_val k = {HASH_LEN, hash}, v;
     fb_key_info info;
     fb_tenant_info ten;
-    rc = mdb_get(t, a->keys, &k, &v);
-    if (rc == 0 && decode_key(&v, &info) != 0) rc = MDB_CORRUPTED;
-    if (rc == 0 && !info.revoked) rc = tenant_by_id(a, t, info.tenant_id, &ten);
+    rc = check_in(a, t, hash, &info, &ten);
     fb_store_read_end(a->st, t);
-    if (rc == MDB_NOTFOUND) return fb_err_set(err, FB_UNAUTH, "unknown api key");
-    if (rc) return fb_store_mdb_err(rc, "check api key", err);
-    if (info.revoked)
-        return fb_err_set(err, FB_UNAUTH, "api key %s (%s...) was revoked", info.id, info.prefix);
-    memset(out, 0, sizeof *out);
-    out->tenant_id = info.tenant_id;
-    snprintf(out->tenant, sizeof out->tenant, "%s", ten.name);
-    snprintf(out->key_id, sizeof out->key_id, "%s", info.id);
-    snprintf(out->label, sizeof out->label, "%s", info.label);
-    out->role = info.role;
-    return FB_OK;
+    return check_result(rc, &info, &ten, out, err);
+}
+
+/* ---------------------------------------------------------------- readers */
+
+struct fb_auth_reader {
+    fb_auth *a;
+    MDB_txn *txn; /* reset between checks; NULL before the first */
+};
+
+fb_auth_reader *fb_auth_reader_new(fb_auth *a)
+{
+    fb_auth_reader *r = calloc(1, sizeof *r);
+    if (r) r->a = a;
+    return r;
+}
+
+void fb_auth_reader_free(fb_auth_reader *r)
+{
+    if (!r) return;
+    if (r->txn) mdb_txn_abort(r->txn);
+    free(r);
+}
+
+/* Renews the reader's transaction inside the store's gate (so it never
+ * overlaps a map resize); if that fails (e.g. another process grew the
+ * map), drops it and begins a new one the ordinary way, which adopts the
+ * new size. On success the gate is held: end with reader_end. */
+static int reader_begin(fb_auth_reader *r, fb_err *err)
+{
+    fb_store *st = r->a->st;
+    if (r->txn) {
+        fb_store_gate_enter(st);
+        if (mdb_txn_renew(r->txn) == 0) return FB_OK;
+        fb_store_gate_leave(st);
+        mdb_txn_abort(r->txn); /* (a failed renew leaves it reset) */
+        r->txn = NULL;
+    }
+    return fb_store_read_begin(st, &r->txn, err);
+}
+
+static void reader_end(fb_auth_reader *r)
+{
+    mdb_txn_reset(r->txn);
+    fb_store_gate_leave(r->a->st);
+}
+
+int fb_auth_check_with(fb_auth_reader *r, const char *secret, size_t len, fb_principal *out,
+                       fb_err *err)
+{
+    if (!secret || len == 0) return missing_key(err);
+    unsigned char hash[HASH_LEN];
+    hash_secret(r->a, secret, len, hash);
+    int rc = reader_begin(r, err);
+    if (rc) return rc;
+    fb_key_info info;
+    fb_tenant_info ten;
+    rc = check_in(r->a, r->txn, hash, &info, &ten);
+    reader_end(r);
+    return check_result(rc, &info, &ten, out, err);
 }
 
 void fb_key_info_to_proto(const fb_key_info *k, Feedback__V1__Key *out)
