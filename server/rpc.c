@@ -368,6 +368,7 @@ static void destroy_unstarted(fb_rpc *rpc)
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
     pthread_key_delete(rpc->worker_key);
+    pthread_mutex_destroy(&rpc->drain_mu);
     free(rpc);
     grpc_shutdown();
 }
@@ -397,6 +398,7 @@ int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
     pthread_key_create(&rpc->worker_key, NULL);
     atomic_init(&rpc->handoff, NULL);
     atomic_init(&rpc->handoff_armed, false);
+    pthread_mutex_init(&rpc->drain_mu, NULL);
 
     rpc->server = create_server(opts, rpc->max_message_bytes);
     rpc->cq = grpc_completion_queue_create_for_next(NULL);
@@ -536,6 +538,7 @@ void fb_rpc_stop(fb_rpc *rpc, int grace_ms)
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
     pthread_key_delete(rpc->worker_key);
+    pthread_mutex_destroy(&rpc->drain_mu);
     free(rpc);
     grpc_shutdown();
 }

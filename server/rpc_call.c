@@ -171,24 +171,25 @@ void rpc_send_final(fb_call *c)
     grpc_slice_unref(details); /* the core took its own reference */
 }
 
-/* The final batch of a call. Off the worker threads (a reply from the
- * store's syncer, after the durable commit) it is not started here but
- * handed to a worker: started from a foreign thread, every reply ran the
- * transport's write path (one sendmsg each) on that one thread, which made
- * it the busiest of the server. The call is pushed on the rpc's handoff
- * stack (lock-free: the syncer pushing a batch of replies while a worker
- * takes them made a lock there contended, one futex wake-up per reply),
- * and whoever arms an unarmed stack starts an empty batch, whose tag the
- * completion queue delivers at once; the worker that gets it sends every
- * final batch pushed until the stack stays empty (rpc_drain_handoffs), so
- * a store batch of replies costs about one wake-up, not one per reply. */
-bool rpc_final_locked(fb_call *c, grpc_byte_buffer *reply)
+/* The final batch of a call. On a worker it is started by the caller as
+ * soon as it has released c->mu (FINAL_SEND). Off the workers (a reply from
+ * the store's syncer, after the durable commit) the call is handed off
+ * (FINAL_HANDED): pushed on the rpc's handoff stack (lock-free, so pushing
+ * a store batch of replies never contends with their senders), and whoever
+ * arms an unarmed stack starts an empty batch, whose tag the completion
+ * queue delivers to a worker at once: that worker sends final batches
+ * until none is left (rpc_drain_handoffs). The pushing thread itself then
+ * sends one waiting final batch (rpc_final_finish), usually its own: the
+ * replies start without waiting for a worker to wake, and the worker and
+ * the pusher share the store batch instead of one of them sending every
+ * reply in turn. */
+enum rpc_final rpc_final_locked(fb_call *c, grpc_byte_buffer *reply)
 {
     fb_rpc *rpc = c->rpc;
     c->final_started = true;
     c->final_buf = reply;
     if (pthread_getspecific(rpc->worker_key))
-        return true;
+        return FINAL_SEND;
     fb_call_ref(c); /* the stack's reference */
     fb_call *head = atomic_load(&rpc->handoff);
     do {
@@ -200,36 +201,68 @@ bool rpc_final_locked(fb_call *c, grpc_byte_buffer *reply)
          * handed off arms it again */
         atomic_store(&rpc->handoff_armed, false);
     }
-    return false;
+    return FINAL_HANDED;
 }
 
-/* On a worker: sends the final batch of every handed-off call, oldest
- * first (the stack reversed), until the stack stays empty. Disarming and
- * then looking once more closes the race with a push in between: either
- * this worker sees that call, or its pusher arms and posts a new tag. */
+/* The oldest handed-off call, or NULL. The senders share a FIFO under
+ * drain_mu, refilled from the stack (reversed: oldest first). */
+static fb_call *handoff_pop(fb_rpc *rpc)
+{
+    pthread_mutex_lock(&rpc->drain_mu);
+    fb_call *c = rpc->drain_head;
+    if (!c) {
+        fb_call *list = atomic_exchange(&rpc->handoff, NULL);
+        while (list) {
+            fb_call *next = list->handoff_next;
+            list->handoff_next = c;
+            c = list;
+            list = next;
+        }
+    }
+    if (c)
+        rpc->drain_head = c->handoff_next;
+    pthread_mutex_unlock(&rpc->drain_mu);
+    return c;
+}
+
+static bool handoff_pending(fb_rpc *rpc)
+{
+    pthread_mutex_lock(&rpc->drain_mu);
+    bool any = rpc->drain_head || atomic_load(&rpc->handoff);
+    pthread_mutex_unlock(&rpc->drain_mu);
+    return any;
+}
+
+static bool handoff_send_one(fb_rpc *rpc)
+{
+    fb_call *c = handoff_pop(rpc);
+    if (!c)
+        return false;
+    rpc_send_final(c);
+    fb_call_unref(c); /* the stack's reference */
+    return true;
+}
+
+void rpc_final_finish(fb_call *c, enum rpc_final how)
+{
+    if (how == FINAL_SEND)
+        rpc_send_final(c);
+    else if (how == FINAL_HANDED)
+        handoff_send_one(c->rpc);
+}
+
+/* On a worker (the armed tag): sends handed-off final batches until there
+ * are none. Disarming and then looking once more closes the race with a
+ * push in between: either this worker sees that call, or its pusher arms
+ * and posts a new tag. */
 static void rpc_drain_handoffs(fb_rpc *rpc)
 {
     for (;;) {
-        fb_call *list = atomic_exchange(&rpc->handoff, NULL);
-        if (!list) {
-            atomic_store(&rpc->handoff_armed, false);
-            if (!atomic_load(&rpc->handoff) || atomic_exchange(&rpc->handoff_armed, true))
-                return;
-            continue;
+        while (handoff_send_one(rpc)) {
         }
-        fb_call *oldest = NULL;
-        while (list) {
-            fb_call *next = list->handoff_next;
-            list->handoff_next = oldest;
-            oldest = list;
-            list = next;
-        }
-        while (oldest) {
-            fb_call *c = oldest;
-            oldest = c->handoff_next;
-            rpc_send_final(c);
-            fb_call_unref(c); /* the stack's reference */
-        }
+        atomic_store(&rpc->handoff_armed, false);
+        if (!handoff_pending(rpc) || atomic_exchange(&rpc->handoff_armed, true))
+            return;
     }
 }
 
@@ -504,16 +537,16 @@ long fb_call_deadline_left_ms(fb_call *c)
 bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg)
 {
     pthread_mutex_lock(&c->mu);
-    bool was_open = !c->ended, go = false;
+    bool was_open = !c->ended;
+    enum rpc_final how = FINAL_NONE;
     if (was_open) {
         set_status_locked(c, code, msg);
         if (!c->send_busy && c->q_len == 0)
-            go = rpc_final_locked(c, NULL);
+            how = rpc_final_locked(c, NULL);
         /* else rpc_on_send_done starts it once the queue has drained */
     }
     pthread_mutex_unlock(&c->mu);
-    if (go)
-        rpc_send_final(c);
+    rpc_final_finish(c, how);
     return was_open;
 }
 
@@ -525,7 +558,7 @@ void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
         return;
     }
     grpc_byte_buffer *bb = rpc_pack(reply);
-    bool go = false;
+    enum rpc_final how = FINAL_NONE;
     pthread_mutex_lock(&c->mu);
     if (!c->ended) {
         set_status_locked(c, GRPC_STATUS_OK, NULL);
@@ -533,13 +566,12 @@ void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
             grpc_byte_buffer_destroy(bb); /* an aborted call gets no reply */
             bb = NULL;
         }
-        go = rpc_final_locked(c, bb);
+        how = rpc_final_locked(c, bb);
     } else {
         grpc_byte_buffer_destroy(bb);
     }
     pthread_mutex_unlock(&c->mu);
-    if (go)
-        rpc_send_final(c);
+    rpc_final_finish(c, how);
     fb_call_unref(c);
 }
 

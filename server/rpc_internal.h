@@ -68,6 +68,8 @@ struct fb_rpc {
      * to drain them (or a worker is draining). */
     _Atomic(fb_call *) handoff;
     atomic_bool handoff_armed;
+    pthread_mutex_t drain_mu;  /* the senders' FIFO of handed-off calls */
+    fb_call *drain_head;
 
     pthread_mutex_t mu;      /* guards the fields below */
     pthread_cond_t cv;       /* signalled on shutdown_done and when n_live hits 0 */
@@ -149,11 +151,13 @@ grpc_byte_buffer *rpc_pack(const ProtobufCMessage *msg);
 /* Batches; called with c->mu held (except rpc_send_final). */
 bool rpc_start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag);
 size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op);
-/* Marks the call's final batch started (reply: its message, or NULL). On a
- * worker it returns true: the caller starts it with rpc_send_final once it
- * has released c->mu. Elsewhere (the store's syncer) the call is handed to
- * a worker, which sends it, and it returns false. */
-bool rpc_final_locked(fb_call *c, grpc_byte_buffer *reply);
+/* Marks the call's final batch started (reply: its message, or NULL) and
+ * says how it goes out: FINAL_SEND on a worker, FINAL_HANDED elsewhere (the
+ * store's syncer: handed to the workers). The caller then releases c->mu
+ * and calls rpc_final_finish (still holding its reference to c). */
+enum rpc_final { FINAL_NONE, FINAL_SEND, FINAL_HANDED };
+enum rpc_final rpc_final_locked(fb_call *c, grpc_byte_buffer *reply);
+void rpc_final_finish(fb_call *c, enum rpc_final how);
 void rpc_send_final(fb_call *c);
 
 /* rpc_stream.c */
