@@ -1,7 +1,8 @@
 /* rpc_log.c — the one log line per call (time, method, tenant, status,
  * latency), written when the call is freed, and the status names it uses.
  * On a worker thread the line goes to that worker's own buffer (log.h:
- * fb_logbuf); elsewhere straight to stderr. */
+ * fb_logbuf, formatted by fb_log_rpc without printf); elsewhere straight to
+ * stderr. */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ void rpc_log_call(fb_call *c)
         return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+    long long ns = (long long)(t1.tv_sec - c->t0.tv_sec) * 1000000000LL + (t1.tv_nsec - c->t0.tv_nsec);
     const char *status;
     if (c->cancelled) {
         status = fb_call_deadline_left_ms(c) == 0 ? "DEADLINE_EXCEEDED" : "CANCELLED";
@@ -56,11 +57,10 @@ void rpc_log_call(fb_call *c)
                 generic[i] = '?';
         path = generic[0] == '/' ? generic + 1 : generic;
     }
+    const char *tenant = c->has_principal ? c->principal.tenant : "-";
     struct rpc_worker *w = pthread_getspecific(c->rpc->worker_key);
     if (w)
-        fb_log_buffered(&w->log, FB_LOG_INFO, "rpc %s tenant=%s status=%s%s %.2fms", path,
-                        c->has_principal ? c->principal.tenant : "-", status, msg, ms);
+        fb_log_rpc(&w->log, path, tenant, status, msg, ns);
     else
-        fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,
-                c->has_principal ? c->principal.tenant : "-", status, msg, ms);
+        fb_info("rpc %s tenant=%s status=%s%s %.2fms", path, tenant, status, msg, (double)ns / 1e6);
 }
