@@ -1,7 +1,7 @@
 /* rpc_call.c — one call's state machine on the gRPC C core.
  *
- * Design. A call is a small context (struct fb_call) with a lock and a
- * reference count. Every batch in flight holds one reference, the handler
+ * Design. A call is a small context (struct fb_call) with a lock and an
+ * atomic reference count. Every batch in flight holds one reference, the handler
  * holds one until it ends the call, and the worker that dispatches a
  * completion holds one while it runs code that may start batches. The last
  * unref writes the call's log line and frees it. This is what makes the
@@ -9,12 +9,15 @@
  * different worker threads, and a handler may end a call from any thread
  * (a store done-callback, the alert hub).
  *
- * Batches: RECV_CLOSE_ON_SERVER goes out alone when the call starts, so a
- * client cancel or a passed deadline is seen at once (on_cancel). Ending a
- * call starts one final batch: SEND_INITIAL_METADATA (if not sent yet — a
- * status without it hangs the client), the reply message if any, and the
- * status. Server streams (their bounded outgoing queue, one SEND_MESSAGE
- * in flight) are in rpc_stream.c.
+ * Batches: for a method with on_cancel (every stream) RECV_CLOSE_ON_SERVER
+ * goes out alone when the call starts, so a client cancel or a passed
+ * deadline is seen at once; for the others it rides in the final batch.
+ * Ending a call starts one final batch: SEND_INITIAL_METADATA (if not sent
+ * yet — a status without it hangs the client), the reply message if any,
+ * [the close] and the status, started after the call's lock is released;
+ * replies ended off the workers (the store's syncer) are handed off (see
+ * rpc_final_locked). Server streams (their bounded outgoing queue, one
+ * SEND_MESSAGE in flight) are in rpc_stream.c.
  */
 #include <grpc/byte_buffer_reader.h>
 #include <stdarg.h>
@@ -586,25 +589,7 @@ void fb_call_fail(fb_call *c, grpc_status_code code, const char *fmt, ...)
     fb_call_unref(c);
 }
 
-grpc_status_code fb_status_of(int fb_code)
-{
-    switch (fb_code) {
-    case FB_OK: return GRPC_STATUS_OK;
-    case FB_INVALID: return GRPC_STATUS_INVALID_ARGUMENT;
-    case FB_NOT_FOUND: return GRPC_STATUS_NOT_FOUND;
-    case FB_EXISTS: return GRPC_STATUS_ALREADY_EXISTS;
-    case FB_EXHAUSTED: return GRPC_STATUS_RESOURCE_EXHAUSTED;
-    case FB_UNAUTH: return GRPC_STATUS_UNAUTHENTICATED;
-    case FB_DENIED: return GRPC_STATUS_PERMISSION_DENIED;
-    case FB_UNAVAILABLE: return GRPC_STATUS_UNAVAILABLE;
-    case FB_CANCELLED: return GRPC_STATUS_CANCELLED;
-    default: return GRPC_STATUS_INTERNAL;
-    }
-}
-
 void fb_call_fail_err(fb_call *c, const fb_err *err)
 {
     fb_call_fail(c, fb_status_of(err->code), "%s", err->msg[0] ? err->msg : fb_err_name(err->code));
 }
-
-/* ---- server streams ------------------------------------------------------ */

@@ -1,5 +1,6 @@
 /* rpc_log.c — the one log line per call (time, method, tenant, status,
- * latency), written when the call is freed, and the status names it uses.
+ * latency), written when the call is freed, the status names it uses, and
+ * the mapping from engine error codes to statuses.
  * On a worker thread the line goes to that worker's own buffer (log.h:
  * fb_logbuf, formatted by fb_log_rpc without printf); elsewhere straight to
  * stderr. */
@@ -20,6 +21,22 @@ const char *rpc_status_name(grpc_status_code code)
     if ((unsigned)code < sizeof names / sizeof names[0])
         return names[code];
     return "UNKNOWN";
+}
+
+grpc_status_code fb_status_of(int fb_code)
+{
+    switch (fb_code) {
+    case FB_OK: return GRPC_STATUS_OK;
+    case FB_INVALID: return GRPC_STATUS_INVALID_ARGUMENT;
+    case FB_NOT_FOUND: return GRPC_STATUS_NOT_FOUND;
+    case FB_EXISTS: return GRPC_STATUS_ALREADY_EXISTS;
+    case FB_EXHAUSTED: return GRPC_STATUS_RESOURCE_EXHAUSTED;
+    case FB_UNAUTH: return GRPC_STATUS_UNAUTHENTICATED;
+    case FB_DENIED: return GRPC_STATUS_PERMISSION_DENIED;
+    case FB_UNAVAILABLE: return GRPC_STATUS_UNAVAILABLE;
+    case FB_CANCELLED: return GRPC_STATUS_CANCELLED;
+    default: return GRPC_STATUS_INTERNAL;
+    }
 }
 
 void rpc_log_call(fb_call *c)

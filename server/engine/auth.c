@@ -37,8 +37,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "auth_internal.h"
 #include "ids.h"
-#include "store_internal.h"
 
 struct fb_auth {
     fb_store *st;
@@ -46,7 +46,7 @@ struct fb_auth {
     EVP_MD *sha256; /* fetched once: an implicit fetch per call was a visible cost per request */
 };
 
-enum { HASH_LEN = 32, KEY_REC_FIXED = 4 + 4 + 8 + 8 + FB_ID_LEN + FB_KEY_PREFIX_LEN,
+enum { HASH_LEN = FB_AUTH_HASH_LEN, KEY_REC_FIXED = 4 + 4 + 8 + 8 + FB_ID_LEN + FB_KEY_PREFIX_LEN,
        TENANT_REC_LEN = 16, REC_VERSION = 1, SECRET_RANDOM_BYTES = 32 };
 
 static const char next_id_key[] = "\0\0\0\0auth.next_tenant_id";
@@ -557,100 +557,48 @@ static int check_in(fb_auth *a, MDB_txn *t, const unsigned char hash[HASH_LEN], 
     return rc;
 }
 
-/* The outcome of check_in as the caller's result. */
-static int check_result(int rc, const fb_key_info *info, const fb_tenant_info *ten,
-                        fb_principal *out, fb_err *err)
+int fb_auth_lookup(fb_auth *a, MDB_txn *t, const unsigned char hash[FB_AUTH_HASH_LEN],
+                   fb_principal *out, fb_err *err)
 {
+    fb_key_info info;
+    fb_tenant_info ten;
+    int rc = check_in(a, t, hash, &info, &ten);
     if (rc == MDB_NOTFOUND) return fb_err_set(err, FB_UNAUTH, "unknown api key");
     if (rc) return fb_store_mdb_err(rc, "check api key", err);
-    if (info->revoked)
-        return fb_err_set(err, FB_UNAUTH, "api key %s (%s...) was revoked", info->id, info->prefix);
+    if (info.revoked)
+        return fb_err_set(err, FB_UNAUTH, "api key %s (%s...) was revoked", info.id, info.prefix);
     memset(out, 0, sizeof *out);
-    out->tenant_id = info->tenant_id;
-    snprintf(out->tenant, sizeof out->tenant, "%s", ten->name);
-    snprintf(out->key_id, sizeof out->key_id, "%s", info->id);
-    snprintf(out->label, sizeof out->label, "%s", info->label);
-    out->role = info->role;
+    out->tenant_id = info.tenant_id;
+    snprintf(out->tenant, sizeof out->tenant, "%s", ten.name);
+    snprintf(out->key_id, sizeof out->key_id, "%s", info.id);
+    snprintf(out->label, sizeof out->label, "%s", info.label);
+    out->role = info.role;
     return FB_OK;
 }
 
-static int missing_key(fb_err *err)
+int fb_auth_missing_key(fb_err *err)
 {
     return fb_err_set(err, FB_UNAUTH, "missing api key: send metadata \"authorization: Bearer <key>\"");
 }
 
+void fb_auth_hash(const fb_auth *a, const char *secret, size_t len, unsigned char out[FB_AUTH_HASH_LEN])
+{
+    hash_secret(a, secret, len, out);
+}
+
+fb_store *fb_auth_store(const fb_auth *a) { return a->st; }
+
 int fb_auth_check(fb_auth *a, const char *secret, size_t len, fb_principal *out, fb_err *err)
 {
-    if (!secret || len == 0) return missing_key(err);
+    if (!secret || len == 0) return fb_auth_missing_key(err);
     unsigned char hash[HASH_LEN];
     hash_secret(a, secret, len, hash);
     MDB_txn *t;
     int rc = fb_store_read_begin(a->st, &t, err);
     if (rc) return rc;
-    fb_key_info info;
-    fb_tenant_info ten;
-    rc = check_in(a, t, hash, &info, &ten);
+    rc = fb_auth_lookup(a, t, hash, out, err);
     fb_store_read_end(a->st, t);
-    return check_result(rc, &info, &ten, out, err);
-}
-
-/* ---------------------------------------------------------------- readers */
-
-struct fb_auth_reader {
-    fb_auth *a;
-    MDB_txn *txn; /* reset between checks; NULL before the first */
-};
-
-fb_auth_reader *fb_auth_reader_new(fb_auth *a)
-{
-    fb_auth_reader *r = calloc(1, sizeof *r);
-    if (r) r->a = a;
-    return r;
-}
-
-void fb_auth_reader_free(fb_auth_reader *r)
-{
-    if (!r) return;
-    if (r->txn) mdb_txn_abort(r->txn);
-    free(r);
-}
-
-/* Renews the reader's transaction inside the store's gate (so it never
- * overlaps a map resize); if that fails (e.g. another process grew the
- * map), drops it and begins a new one the ordinary way, which adopts the
- * new size. On success the gate is held: end with reader_end. */
-static int reader_begin(fb_auth_reader *r, fb_err *err)
-{
-    fb_store *st = r->a->st;
-    if (r->txn) {
-        fb_store_gate_enter(st);
-        if (mdb_txn_renew(r->txn) == 0) return FB_OK;
-        fb_store_gate_leave(st);
-        mdb_txn_abort(r->txn); /* (a failed renew leaves it reset) */
-        r->txn = NULL;
-    }
-    return fb_store_read_begin(st, &r->txn, err);
-}
-
-static void reader_end(fb_auth_reader *r)
-{
-    mdb_txn_reset(r->txn);
-    fb_store_gate_leave(r->a->st);
-}
-
-int fb_auth_check_with(fb_auth_reader *r, const char *secret, size_t len, fb_principal *out,
-                       fb_err *err)
-{
-    if (!secret || len == 0) return missing_key(err);
-    unsigned char hash[HASH_LEN];
-    hash_secret(r->a, secret, len, hash);
-    int rc = reader_begin(r, err);
-    if (rc) return rc;
-    fb_key_info info;
-    fb_tenant_info ten;
-    rc = check_in(r->a, r->txn, hash, &info, &ten);
-    reader_end(r);
-    return check_result(rc, &info, &ten, out, err);
+    return rc;
 }
 
 void fb_key_info_to_proto(const fb_key_info *k, Feedback__V1__Key *out)
