@@ -51,6 +51,8 @@ void fb_log_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 typedef struct fb_logbuf {
     size_t len;
     long long first_ms; /* CLOCK_MONOTONIC ms of the oldest buffered line */
+    long long stamp_sec; /* the second stamp[] shows (fb_log_rpc) */
+    char stamp[80];      /* "2026-11-22T16:40:01" (room for any int fields) */
     char buf[FB_LOGBUF_SIZE];
 } fb_logbuf;
 
@@ -59,6 +61,14 @@ void fb_log_buffered(fb_logbuf *b, enum fb_log_level level, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 /* Writes what b holds. */
 void fb_logbuf_flush(fb_logbuf *b);
+
+/* The rpc runtime's line per call, into b at INFO: exactly the line
+ *   fb_log_buffered(b, FB_LOG_INFO, "rpc %s tenant=%s status=%s%s %.2fms",
+ *                   path, tenant, status, detail, latency_ns / 1e6)
+ * writes (detail: "" or " msg=..."), built without printf and with the
+ * date formatted once per second, since it runs once per call. */
+void fb_log_rpc(fb_logbuf *b, const char *path, const char *tenant, const char *status,
+                const char *detail, long long latency_ns);
 
 #define fb_debug(...) fb_log(FB_LOG_DEBUG, __VA_ARGS__)
 #define fb_info(...)  fb_log(FB_LOG_INFO, __VA_ARGS__)

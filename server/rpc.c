@@ -158,7 +158,11 @@ bool rpc_authorize(fb_call *c)
         return false;
     }
     fb_err err = {0};
-    int rc = fb_auth_check(auth, key, len, &c->principal, &err);
+    struct rpc_worker *w = pthread_getspecific(c->rpc->worker_key);
+    if (w && !w->auth)
+        w->auth = fb_auth_reader_new(auth);
+    int rc = w && w->auth ? fb_auth_check_with(w->auth, key, len, &c->principal, &err)
+                          : fb_auth_check(auth, key, len, &c->principal, &err);
     if (rc != FB_OK) {
         rpc_call_end(c, fb_status_of(rc), err.msg[0] ? err.msg : "unknown or revoked API key");
         return false;
@@ -258,7 +262,7 @@ static void *worker_main(void *arg)
     struct rpc_worker *w = arg;
     fb_rpc *rpc = w->rpc;
     pthread_setname_np(pthread_self(), "fb-worker");
-    pthread_setspecific(rpc->worker_log, &w->log);
+    pthread_setspecific(rpc->worker_key, w);
     for (;;) {
         grpc_event ev = next_event(w);
         if (ev.type == GRPC_QUEUE_SHUTDOWN)
@@ -282,6 +286,7 @@ static void *worker_main(void *arg)
         }
     }
     fb_logbuf_flush(&w->log);
+    fb_auth_reader_free(w->auth);
     return NULL;
 }
 
@@ -362,8 +367,8 @@ static void destroy_unstarted(fb_rpc *rpc)
     free(rpc->methods);
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
-    pthread_key_delete(rpc->worker_log);
-    pthread_mutex_destroy(&rpc->handoff_mu);
+    pthread_key_delete(rpc->worker_key);
+    pthread_mutex_destroy(&rpc->drain_mu);
     free(rpc);
     grpc_shutdown();
 }
@@ -390,8 +395,10 @@ int fb_rpc_start(fb_rpc **out, fb_server *srv, const fb_rpc_opts *opts,
     rpc->shutdown_tag = (struct rpc_tag){TAG_SHUTDOWN, rpc};
     pthread_mutex_init(&rpc->mu, NULL);
     pthread_cond_init(&rpc->cv, NULL);
-    pthread_key_create(&rpc->worker_log, NULL);
-    pthread_mutex_init(&rpc->handoff_mu, NULL);
+    pthread_key_create(&rpc->worker_key, NULL);
+    atomic_init(&rpc->handoff, NULL);
+    atomic_init(&rpc->handoff_armed, false);
+    pthread_mutex_init(&rpc->drain_mu, NULL);
 
     rpc->server = create_server(opts, rpc->max_message_bytes);
     rpc->cq = grpc_completion_queue_create_for_next(NULL);
@@ -530,8 +537,8 @@ void fb_rpc_stop(fb_rpc *rpc, int grace_ms)
     free(rpc->methods);
     pthread_mutex_destroy(&rpc->mu);
     pthread_cond_destroy(&rpc->cv);
-    pthread_key_delete(rpc->worker_log);
-    pthread_mutex_destroy(&rpc->handoff_mu);
+    pthread_key_delete(rpc->worker_key);
+    pthread_mutex_destroy(&rpc->drain_mu);
     free(rpc);
     grpc_shutdown();
 }

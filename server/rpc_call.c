@@ -1,7 +1,7 @@
 /* rpc_call.c — one call's state machine on the gRPC C core.
  *
- * Design. A call is a small context (struct fb_call) with a lock and a
- * reference count. Every batch in flight holds one reference, the handler
+ * Design. A call is a small context (struct fb_call) with a lock and an
+ * atomic reference count. Every batch in flight holds one reference, the handler
  * holds one until it ends the call, and the worker that dispatches a
  * completion holds one while it runs code that may start batches. The last
  * unref writes the call's log line and frees it. This is what makes the
@@ -9,12 +9,15 @@
  * different worker threads, and a handler may end a call from any thread
  * (a store done-callback, the alert hub).
  *
- * Batches: RECV_CLOSE_ON_SERVER goes out alone when the call starts, so a
- * client cancel or a passed deadline is seen at once (on_cancel). Ending a
- * call starts one final batch: SEND_INITIAL_METADATA (if not sent yet — a
- * status without it hangs the client), the reply message if any, and the
- * status. Server streams (their bounded outgoing queue, one SEND_MESSAGE
- * in flight) are in rpc_stream.c.
+ * Batches: for a method with on_cancel (every stream) RECV_CLOSE_ON_SERVER
+ * goes out alone when the call starts, so a client cancel or a passed
+ * deadline is seen at once; for the others it rides in the final batch.
+ * Ending a call starts one final batch: SEND_INITIAL_METADATA (if not sent
+ * yet — a status without it hangs the client), the reply message if any,
+ * [the close] and the status, started after the call's lock is released;
+ * replies ended off the workers (the store's syncer) are handed off (see
+ * rpc_final_locked). Server streams (their bounded outgoing queue, one
+ * SEND_MESSAGE in flight) are in rpc_stream.c.
  */
 #include <grpc/byte_buffer_reader.h>
 #include <stdarg.h>
@@ -32,27 +35,21 @@ static void call_free(fb_call *c);
 
 void fb_call_ref(fb_call *c)
 {
-    pthread_mutex_lock(&c->mu);
-    c->refs++;
-    pthread_mutex_unlock(&c->mu);
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
 }
 
 bool rpc_call_try_ref(fb_call *c)
 {
-    pthread_mutex_lock(&c->mu);
-    bool ok = c->refs > 0;
-    if (ok)
-        c->refs++;
-    pthread_mutex_unlock(&c->mu);
-    return ok;
+    int r = atomic_load(&c->refs);
+    while (r > 0)
+        if (atomic_compare_exchange_weak(&c->refs, &r, r + 1))
+            return true;
+    return false;
 }
 
 void fb_call_unref(fb_call *c)
 {
-    pthread_mutex_lock(&c->mu);
-    bool last = --c->refs == 0;
-    pthread_mutex_unlock(&c->mu);
-    if (last)
+    if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
         call_free(c);
 }
 
@@ -63,7 +60,7 @@ fb_call *rpc_call_new(fb_rpc *rpc, const struct rpc_method *reg)
         return NULL;
     c->rpc = rpc;
     c->reg = reg;
-    c->refs = 1; /* the request tag's */
+    atomic_init(&c->refs, 1); /* the request tag's */
     pthread_mutex_init(&c->mu, NULL);
     grpc_metadata_array_init(&c->md);
     grpc_call_details_init(&c->details);
@@ -116,10 +113,10 @@ ProtobufCMessage *rpc_decode(const ProtobufCMessageDescriptor *desc, grpc_byte_b
  * a failure cannot free the call here. */
 bool rpc_start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag)
 {
-    c->refs++;
+    fb_call_ref(c);
     grpc_call_error e = grpc_call_start_batch(c->call, ops, n, tag, NULL);
     if (e != GRPC_CALL_OK) {
-        c->refs--;
+        atomic_fetch_sub(&c->refs, 1);
         fb_error("rpc: grpc_call_start_batch failed (%d) for tag kind %d", (int)e, (int)tag->kind);
         return false;
     }
@@ -136,10 +133,16 @@ size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op)
     return 1;
 }
 
-/* Starts the final batch: [initial metadata] [c->final_buf] status. */
-static void send_final_locked(fb_call *c)
+/* Starts the final batch: [initial metadata] [c->final_buf] [close] status.
+ * Without c->mu: once final_started is set (under the lock, which also
+ * orders every earlier batch's updates before this) nothing else reads or
+ * changes the fields used here, and no other batch of the call is started.
+ * Holding the lock across grpc_call_start_batch, which runs the transport's
+ * write (sendmsg) inline, made the worker that got the call's close
+ * completion meanwhile block on it (a futex wait and wake per call). */
+void rpc_send_final(fb_call *c)
 {
-    grpc_op ops[3];
+    grpc_op ops[4];
     size_t n = rpc_add_initial_md_locked(c, &ops[0]);
     if (c->final_buf) {
         memset(&ops[n], 0, sizeof ops[n]);
@@ -147,12 +150,20 @@ static void send_final_locked(fb_call *c)
         ops[n].data.send_message.send_message = c->final_buf;
         n++;
     }
+    if (c->close_in_final) {
+        memset(&ops[n], 0, sizeof ops[n]);
+        ops[n].op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        ops[n].data.recv_close_on_server.cancelled = &c->close_cancelled;
+        n++;
+    }
     memset(&ops[n], 0, sizeof ops[n]);
     ops[n].op = GRPC_OP_SEND_STATUS_FROM_SERVER;
     ops[n].data.send_status_from_server.status = c->status;
-    grpc_slice details = grpc_slice_from_copied_string(c->status_msg ? c->status_msg : "");
-    if (c->status_msg)
+    grpc_slice details = grpc_empty_slice();
+    if (c->status_msg) {
+        details = grpc_slice_from_copied_string(c->status_msg);
         ops[n].data.send_status_from_server.status_details = &details;
+    }
     n++;
     if (!rpc_start_batch_locked(c, ops, n, &c->t_final)) {
         if (c->final_buf) {
@@ -163,65 +174,98 @@ static void send_final_locked(fb_call *c)
     grpc_slice_unref(details); /* the core took its own reference */
 }
 
-/* The final batch of a call. Off the worker threads (a reply from the
- * store's syncer, after the durable commit) it is not started here but
- * handed to a worker: started from a foreign thread, every reply ran the
- * transport's write path (one sendmsg each) on that one thread, which made
- * it the busiest of the server. The call joins the rpc's handoff list, and
- * the first call to join an empty list also starts an empty batch, whose
- * tag the completion queue delivers at once; the worker that gets it sends
- * every final batch listed by then (rpc_drain_handoffs), so a store batch
- * of replies costs about one wake-up, not one per reply. */
-void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply)
+/* The final batch of a call. On a worker it is started by the caller as
+ * soon as it has released c->mu (FINAL_SEND). Off the workers (a reply from
+ * the store's syncer, after the durable commit) the call is handed off
+ * (FINAL_HANDED): pushed on the rpc's handoff stack (lock-free, so pushing
+ * a store batch of replies never contends with their senders), and whoever
+ * arms an unarmed stack starts an empty batch, whose tag the completion
+ * queue delivers to a worker at once: that worker sends final batches
+ * until none is left (rpc_drain_handoffs). The pushing thread itself then
+ * sends one waiting final batch (rpc_final_finish), usually its own: the
+ * replies start without waiting for a worker to wake, and the worker and
+ * the pusher share the store batch instead of one of them sending every
+ * reply in turn. */
+enum rpc_final rpc_final_locked(fb_call *c, grpc_byte_buffer *reply)
 {
     fb_rpc *rpc = c->rpc;
     c->final_started = true;
     c->final_buf = reply;
-    if (pthread_getspecific(rpc->worker_log)) {
-        send_final_locked(c);
-        return;
-    }
-    c->refs++; /* the list's reference */
-    c->handoff_next = NULL;
-    pthread_mutex_lock(&rpc->handoff_mu);
-    if (rpc->handoff_tail)
-        rpc->handoff_tail->handoff_next = c;
-    else
-        rpc->handoff_head = c;
-    rpc->handoff_tail = c;
-    bool post = !rpc->handoff_posted;
-    rpc->handoff_posted = true;
-    pthread_mutex_unlock(&rpc->handoff_mu);
-    if (post && !rpc_start_batch_locked(c, NULL, 0, &c->t_handoff)) {
+    if (pthread_getspecific(rpc->worker_key))
+        return FINAL_SEND;
+    fb_call_ref(c); /* the stack's reference */
+    fb_call *head = atomic_load(&rpc->handoff);
+    do {
+        c->handoff_next = head;
+    } while (!atomic_compare_exchange_weak(&rpc->handoff, &head, c));
+    if (!atomic_exchange(&rpc->handoff_armed, true) &&
+        !rpc_start_batch_locked(c, NULL, 0, &c->t_handoff)) {
         /* (an empty batch cannot fail in practice) the next call to be
-         * handed off, or this one now, drains the list */
-        pthread_mutex_lock(&rpc->handoff_mu);
-        rpc->handoff_posted = false;
-        pthread_mutex_unlock(&rpc->handoff_mu);
+         * handed off arms it again */
+        atomic_store(&rpc->handoff_armed, false);
     }
+    return FINAL_HANDED;
 }
 
-/* On a worker: sends the final batch of every handed-off call, until the
- * list stays empty. */
+/* The oldest handed-off call, or NULL. The senders share a FIFO under
+ * drain_mu, refilled from the stack (reversed: oldest first). */
+static fb_call *handoff_pop(fb_rpc *rpc)
+{
+    pthread_mutex_lock(&rpc->drain_mu);
+    fb_call *c = rpc->drain_head;
+    if (!c) {
+        fb_call *list = atomic_exchange(&rpc->handoff, NULL);
+        while (list) {
+            fb_call *next = list->handoff_next;
+            list->handoff_next = c;
+            c = list;
+            list = next;
+        }
+    }
+    if (c)
+        rpc->drain_head = c->handoff_next;
+    pthread_mutex_unlock(&rpc->drain_mu);
+    return c;
+}
+
+static bool handoff_pending(fb_rpc *rpc)
+{
+    pthread_mutex_lock(&rpc->drain_mu);
+    bool any = rpc->drain_head || atomic_load(&rpc->handoff);
+    pthread_mutex_unlock(&rpc->drain_mu);
+    return any;
+}
+
+static bool handoff_send_one(fb_rpc *rpc)
+{
+    fb_call *c = handoff_pop(rpc);
+    if (!c)
+        return false;
+    rpc_send_final(c);
+    fb_call_unref(c); /* the stack's reference */
+    return true;
+}
+
+void rpc_final_finish(fb_call *c, enum rpc_final how)
+{
+    if (how == FINAL_SEND)
+        rpc_send_final(c);
+    else if (how == FINAL_HANDED)
+        handoff_send_one(c->rpc);
+}
+
+/* On a worker (the armed tag): sends handed-off final batches until there
+ * are none. Disarming and then looking once more closes the race with a
+ * push in between: either this worker sees that call, or its pusher arms
+ * and posts a new tag. */
 static void rpc_drain_handoffs(fb_rpc *rpc)
 {
     for (;;) {
-        pthread_mutex_lock(&rpc->handoff_mu);
-        fb_call *list = rpc->handoff_head;
-        rpc->handoff_head = rpc->handoff_tail = NULL;
-        if (!list)
-            rpc->handoff_posted = false;
-        pthread_mutex_unlock(&rpc->handoff_mu);
-        if (!list)
-            return;
-        while (list) {
-            fb_call *c = list;
-            list = c->handoff_next;
-            pthread_mutex_lock(&c->mu);
-            send_final_locked(c);
-            pthread_mutex_unlock(&c->mu);
-            fb_call_unref(c); /* the list's reference */
+        while (handoff_send_one(rpc)) {
         }
+        atomic_store(&rpc->handoff_armed, false);
+        if (!handoff_pending(rpc) || atomic_exchange(&rpc->handoff_armed, true))
+            return;
     }
 }
 
@@ -240,18 +284,28 @@ static void set_status_locked(fb_call *c, grpc_status_code code, const char *msg
 
 /* ---- call start and completions ------------------------------------------ */
 
+/* RECV_CLOSE_ON_SERVER: on its own at the start for a method with
+ * on_cancel (every stream), which must learn of a cancel or a passed
+ * deadline at once; for the others (unary calls, unknown methods) it rides
+ * in the final batch, which saves a batch and a completion per call (the
+ * core enforces deadlines itself, and the log line still tells a cancelled
+ * call from the status it reports). */
 void rpc_call_start(fb_call *c)
 {
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
     rpc_live_add(c->rpc, c);
-    grpc_op op;
-    memset(&op, 0, sizeof op);
-    op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
-    op.data.recv_close_on_server.cancelled = &c->close_cancelled;
+    const fb_method *m = call_method(c);
+    c->close_in_final = !(m && m->on_cancel);
     pthread_mutex_lock(&c->mu);
     c->started = true;
     c->in_callback++; /* dispatching: on_cancel waits for rpc_call_leave */
-    rpc_start_batch_locked(c, &op, 1, &c->t_close);
+    if (!c->close_in_final) {
+        grpc_op op;
+        memset(&op, 0, sizeof op);
+        op.op = GRPC_OP_RECV_CLOSE_ON_SERVER;
+        op.data.recv_close_on_server.cancelled = &c->close_cancelled;
+        rpc_start_batch_locked(c, &op, 1, &c->t_close);
+    }
     pthread_mutex_unlock(&c->mu);
 }
 
@@ -392,7 +446,10 @@ void rpc_call_complete(struct rpc_tag *tag, bool ok)
     case TAG_CLOSE: on_close(c); break;
     case TAG_RECV: on_recv(c, ok); break;
     case TAG_SEND: rpc_on_send_done(c, ok); break;
-    case TAG_FINAL: break;
+    case TAG_FINAL:
+        if (c->close_in_final)
+            on_close(c);
+        break;
     case TAG_HANDOFF: rpc_drain_handoffs(c->rpc); break;
     default: break;
     }
@@ -484,13 +541,15 @@ bool rpc_call_end(fb_call *c, grpc_status_code code, const char *msg)
 {
     pthread_mutex_lock(&c->mu);
     bool was_open = !c->ended;
+    enum rpc_final how = FINAL_NONE;
     if (was_open) {
         set_status_locked(c, code, msg);
         if (!c->send_busy && c->q_len == 0)
-            rpc_start_final_locked(c, NULL);
+            how = rpc_final_locked(c, NULL);
         /* else rpc_on_send_done starts it once the queue has drained */
     }
     pthread_mutex_unlock(&c->mu);
+    rpc_final_finish(c, how);
     return was_open;
 }
 
@@ -502,6 +561,7 @@ void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
         return;
     }
     grpc_byte_buffer *bb = rpc_pack(reply);
+    enum rpc_final how = FINAL_NONE;
     pthread_mutex_lock(&c->mu);
     if (!c->ended) {
         set_status_locked(c, GRPC_STATUS_OK, NULL);
@@ -509,11 +569,12 @@ void fb_call_reply(fb_call *c, const ProtobufCMessage *reply)
             grpc_byte_buffer_destroy(bb); /* an aborted call gets no reply */
             bb = NULL;
         }
-        rpc_start_final_locked(c, bb);
+        how = rpc_final_locked(c, bb);
     } else {
         grpc_byte_buffer_destroy(bb);
     }
     pthread_mutex_unlock(&c->mu);
+    rpc_final_finish(c, how);
     fb_call_unref(c);
 }
 
@@ -528,25 +589,7 @@ void fb_call_fail(fb_call *c, grpc_status_code code, const char *fmt, ...)
     fb_call_unref(c);
 }
 
-grpc_status_code fb_status_of(int fb_code)
-{
-    switch (fb_code) {
-    case FB_OK: return GRPC_STATUS_OK;
-    case FB_INVALID: return GRPC_STATUS_INVALID_ARGUMENT;
-    case FB_NOT_FOUND: return GRPC_STATUS_NOT_FOUND;
-    case FB_EXISTS: return GRPC_STATUS_ALREADY_EXISTS;
-    case FB_EXHAUSTED: return GRPC_STATUS_RESOURCE_EXHAUSTED;
-    case FB_UNAUTH: return GRPC_STATUS_UNAUTHENTICATED;
-    case FB_DENIED: return GRPC_STATUS_PERMISSION_DENIED;
-    case FB_UNAVAILABLE: return GRPC_STATUS_UNAVAILABLE;
-    case FB_CANCELLED: return GRPC_STATUS_CANCELLED;
-    default: return GRPC_STATUS_INTERNAL;
-    }
-}
-
 void fb_call_fail_err(fb_call *c, const fb_err *err)
 {
     fb_call_fail(c, fb_status_of(err->code), "%s", err->msg[0] ? err->msg : fb_err_name(err->code));
 }
-
-/* ---- server streams ------------------------------------------------------ */

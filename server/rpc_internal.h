@@ -40,10 +40,12 @@ struct rpc_method {
     void *handle;
 };
 
-/* A worker thread and its per-call log lines (see log.h). */
+/* A worker thread, its per-call log lines (see log.h) and its reader for
+ * the key checks (auth.h; made on first use, freed when the worker ends). */
 struct rpc_worker {
     fb_rpc *rpc;
     pthread_t thread;
+    fb_auth_reader *auth;
     fb_logbuf log;
 };
 
@@ -53,7 +55,7 @@ struct fb_rpc {
     grpc_completion_queue *cq;
     struct rpc_worker *workers;
     int n_workers;
-    pthread_key_t worker_log; /* the calling worker's fb_logbuf (NULL off the workers) */
+    pthread_key_t worker_key; /* the calling worker's struct rpc_worker (NULL off the workers) */
     size_t max_message_bytes;
     size_t stream_queue_max;
     struct rpc_method *methods;
@@ -61,11 +63,13 @@ struct fb_rpc {
     atomic_bool stopping;
     struct rpc_tag shutdown_tag;
 
-    /* Final batches handed to the workers (see rpc_start_final_locked):
-     * calls waiting, and whether an empty batch is on its way to drain them. */
-    pthread_mutex_t handoff_mu;
-    fb_call *handoff_head, *handoff_tail;
-    bool handoff_posted;
+    /* Final batches handed to the workers (see rpc_final_locked):
+     * a stack of calls waiting, and whether an empty batch is on its way
+     * to drain them (or a worker is draining). */
+    _Atomic(fb_call *) handoff;
+    atomic_bool handoff_armed;
+    pthread_mutex_t drain_mu;  /* the senders' FIFO of handed-off calls */
+    fb_call *drain_head;
 
     pthread_mutex_t mu;      /* guards the fields below */
     pthread_cond_t cv;       /* signalled on shutdown_done and when n_live hits 0 */
@@ -86,15 +90,16 @@ struct fb_call {
     grpc_byte_buffer *send_buf;    /* the SEND_MESSAGE in flight (server streams) */
     grpc_byte_buffer *final_buf;   /* the reply in the final batch */
     int close_cancelled;           /* out-parameter of RECV_CLOSE_ON_SERVER */
+    bool close_in_final;           /* RECV_CLOSE_ON_SERVER is in the final batch (see rpc_call_start) */
     struct rpc_tag t_new, t_close, t_recv, t_send, t_final, t_handoff;
 
+    atomic_int refs;               /* the last unref frees the call */
     pthread_mutex_t mu;            /* guards everything below */
-    int refs;
     bool started;                  /* the call arrived and is in rpc->live */
     bool md_sent;                  /* SEND_INITIAL_METADATA has been started */
     bool ended;                    /* the handler (or runtime) chose the status */
     bool final_started;            /* the status batch has been started (or handed off) */
-    fb_call *handoff_next;         /* in rpc->handoff_head's list */
+    fb_call *handoff_next;         /* in rpc->handoff's stack */
     bool closed;                   /* RECV_CLOSE_ON_SERVER completed */
     bool cancelled;                /* ... with cancelled = 1 (client, deadline, shutdown) */
     bool cancel_notified;          /* on_cancel has been called */
@@ -143,10 +148,17 @@ const char *rpc_status_name(grpc_status_code code);
 void rpc_log_call(fb_call *c);
 enum fb_method_kind rpc_call_kind(const fb_call *c);
 grpc_byte_buffer *rpc_pack(const ProtobufCMessage *msg);
-/* Batches; called with c->mu held. */
+/* Batches; called with c->mu held (except rpc_send_final). */
 bool rpc_start_batch_locked(fb_call *c, const grpc_op *ops, size_t n, struct rpc_tag *tag);
 size_t rpc_add_initial_md_locked(fb_call *c, grpc_op *op);
-void rpc_start_final_locked(fb_call *c, grpc_byte_buffer *reply);
+/* Marks the call's final batch started (reply: its message, or NULL) and
+ * says how it goes out: FINAL_SEND on a worker, FINAL_HANDED elsewhere (the
+ * store's syncer: handed to the workers). The caller then releases c->mu
+ * and calls rpc_final_finish (still holding its reference to c). */
+enum rpc_final { FINAL_NONE, FINAL_SEND, FINAL_HANDED };
+enum rpc_final rpc_final_locked(fb_call *c, grpc_byte_buffer *reply);
+void rpc_final_finish(fb_call *c, enum rpc_final how);
+void rpc_send_final(fb_call *c);
 
 /* rpc_stream.c */
 void rpc_start_send_locked(fb_call *c, grpc_byte_buffer *bb);

@@ -1,7 +1,9 @@
 /* rpc_log.c — the one log line per call (time, method, tenant, status,
- * latency), written when the call is freed, and the status names it uses.
+ * latency), written when the call is freed, the status names it uses, and
+ * the mapping from engine error codes to statuses.
  * On a worker thread the line goes to that worker's own buffer (log.h:
- * fb_logbuf); elsewhere straight to stderr. */
+ * fb_logbuf, formatted by fb_log_rpc without printf); elsewhere straight to
+ * stderr. */
 #include <stdio.h>
 #include <string.h>
 
@@ -21,13 +23,29 @@ const char *rpc_status_name(grpc_status_code code)
     return "UNKNOWN";
 }
 
+grpc_status_code fb_status_of(int fb_code)
+{
+    switch (fb_code) {
+    case FB_OK: return GRPC_STATUS_OK;
+    case FB_INVALID: return GRPC_STATUS_INVALID_ARGUMENT;
+    case FB_NOT_FOUND: return GRPC_STATUS_NOT_FOUND;
+    case FB_EXISTS: return GRPC_STATUS_ALREADY_EXISTS;
+    case FB_EXHAUSTED: return GRPC_STATUS_RESOURCE_EXHAUSTED;
+    case FB_UNAUTH: return GRPC_STATUS_UNAUTHENTICATED;
+    case FB_DENIED: return GRPC_STATUS_PERMISSION_DENIED;
+    case FB_UNAVAILABLE: return GRPC_STATUS_UNAVAILABLE;
+    case FB_CANCELLED: return GRPC_STATUS_CANCELLED;
+    default: return GRPC_STATUS_INTERNAL;
+    }
+}
+
 void rpc_log_call(fb_call *c)
 {
     if (!fb_log_enabled(FB_LOG_INFO))
         return;
     struct timespec t1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - c->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - c->t0.tv_nsec) / 1e6;
+    long long ns = (long long)(t1.tv_sec - c->t0.tv_sec) * 1000000000LL + (t1.tv_nsec - c->t0.tv_nsec);
     const char *status;
     if (c->cancelled) {
         status = fb_call_deadline_left_ms(c) == 0 ? "DEADLINE_EXCEEDED" : "CANCELLED";
@@ -56,11 +74,10 @@ void rpc_log_call(fb_call *c)
                 generic[i] = '?';
         path = generic[0] == '/' ? generic + 1 : generic;
     }
-    fb_logbuf *buf = pthread_getspecific(c->rpc->worker_log);
-    if (buf)
-        fb_log_buffered(buf, FB_LOG_INFO, "rpc %s tenant=%s status=%s%s %.2fms", path,
-                        c->has_principal ? c->principal.tenant : "-", status, msg, ms);
+    const char *tenant = c->has_principal ? c->principal.tenant : "-";
+    struct rpc_worker *w = pthread_getspecific(c->rpc->worker_key);
+    if (w)
+        fb_log_rpc(&w->log, path, tenant, status, msg, ns);
     else
-        fb_info("rpc %s tenant=%s status=%s%s %.2fms", path,
-                c->has_principal ? c->principal.tenant : "-", status, msg, ms);
+        fb_info("rpc %s tenant=%s status=%s%s %.2fms", path, tenant, status, msg, (double)ns / 1e6);
 }

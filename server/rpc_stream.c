@@ -55,6 +55,7 @@ void rpc_drop_queue_locked(fb_call *c)
 
 void rpc_on_send_done(fb_call *c, bool ok)
 {
+    enum rpc_final how = FINAL_NONE;
     pthread_mutex_lock(&c->mu);
     grpc_byte_buffer_destroy(c->send_buf);
     c->send_buf = NULL;
@@ -67,9 +68,10 @@ void rpc_on_send_done(fb_call *c, bool ok)
         c->q_len--;
         rpc_start_send_locked(c, next);
     } else if (c->ended && !c->final_started) {
-        rpc_start_final_locked(c, NULL);
+        how = rpc_final_locked(c, NULL);
     }
     pthread_mutex_unlock(&c->mu);
+    rpc_final_finish(c, how);
 }
 
 static bool queue_push_locked(fb_call *c, grpc_byte_buffer *bb)

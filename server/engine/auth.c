@@ -37,6 +37,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "auth_internal.h"
 #include "ids.h"
 
 struct fb_auth {
@@ -45,7 +46,7 @@ struct fb_auth {
     EVP_MD *sha256; /* fetched once: an implicit fetch per call was a visible cost per request */
 };
 
-enum { HASH_LEN = 32, KEY_REC_FIXED = 4 + 4 + 8 + 8 + FB_ID_LEN + FB_KEY_PREFIX_LEN,
+enum { HASH_LEN = FB_AUTH_HASH_LEN, KEY_REC_FIXED = 4 + 4 + 8 + 8 + FB_ID_LEN + FB_KEY_PREFIX_LEN,
        TENANT_REC_LEN = 16, REC_VERSION = 1, SECRET_RANDOM_BYTES = 32 };
 
 static const char next_id_key[] = "\0\0\0\0auth.next_tenant_id";
@@ -545,22 +546,23 @@ int fb_key_list(fb_auth *a, uint32_t tenant_id, fb_key_info **out, size_t *n, fb
 
 /* ----------------------------------------------------------------- check */
 
-int fb_auth_check(fb_auth *a, const char *secret, size_t len, fb_principal *out, fb_err *err)
+/* The check itself, in an open read transaction. */
+static int check_in(fb_auth *a, MDB_txn *t, const unsigned char hash[HASH_LEN], fb_key_info *info,
+                    fb_tenant_info *ten)
 {
-    if (!secret || len == 0)
-        return fb_err_set(err, FB_UNAUTH, "missing api key: send metadata \"authorization: Bearer <key>\"");
-    unsigned char hash[HASH_LEN];
-    hash_secret(a, secret, len, hash);
-    MDB_txn *t;
-    int rc = fb_store_read_begin(a->st, &t, err);
-    if (rc) return rc;
-    MDB_val k = {HASH_LEN, hash}, v;
+    MDB_val k = {HASH_LEN, (void *)hash}, v;
+    int rc = mdb_get(t, a->keys, &k, &v);
+    if (rc == 0 && decode_key(&v, info) != 0) rc = MDB_CORRUPTED;
+    if (rc == 0 && !info->revoked) rc = tenant_by_id(a, t, info->tenant_id, ten);
+    return rc;
+}
+
+int fb_auth_lookup(fb_auth *a, MDB_txn *t, const unsigned char hash[FB_AUTH_HASH_LEN],
+                   fb_principal *out, fb_err *err)
+{
     fb_key_info info;
     fb_tenant_info ten;
-    rc = mdb_get(t, a->keys, &k, &v);
-    if (rc == 0 && decode_key(&v, &info) != 0) rc = MDB_CORRUPTED;
-    if (rc == 0 && !info.revoked) rc = tenant_by_id(a, t, info.tenant_id, &ten);
-    fb_store_read_end(a->st, t);
+    int rc = check_in(a, t, hash, &info, &ten);
     if (rc == MDB_NOTFOUND) return fb_err_set(err, FB_UNAUTH, "unknown api key");
     if (rc) return fb_store_mdb_err(rc, "check api key", err);
     if (info.revoked)
@@ -572,6 +574,31 @@ int fb_auth_check(fb_auth *a, const char *secret, size_t len, fb_principal *out,
     snprintf(out->label, sizeof out->label, "%s", info.label);
     out->role = info.role;
     return FB_OK;
+}
+
+int fb_auth_missing_key(fb_err *err)
+{
+    return fb_err_set(err, FB_UNAUTH, "missing api key: send metadata \"authorization: Bearer <key>\"");
+}
+
+void fb_auth_hash(const fb_auth *a, const char *secret, size_t len, unsigned char out[FB_AUTH_HASH_LEN])
+{
+    hash_secret(a, secret, len, out);
+}
+
+fb_store *fb_auth_store(const fb_auth *a) { return a->st; }
+
+int fb_auth_check(fb_auth *a, const char *secret, size_t len, fb_principal *out, fb_err *err)
+{
+    if (!secret || len == 0) return fb_auth_missing_key(err);
+    unsigned char hash[HASH_LEN];
+    hash_secret(a, secret, len, hash);
+    MDB_txn *t;
+    int rc = fb_store_read_begin(a->st, &t, err);
+    if (rc) return rc;
+    rc = fb_auth_lookup(a, t, hash, out, err);
+    fb_store_read_end(a->st, t);
+    return rc;
 }
 
 void fb_key_info_to_proto(const fb_key_info *k, Feedback__V1__Key *out)
