@@ -16,22 +16,15 @@
 
 static void print_scalar(FILE *out, const ProtobufCFieldDescriptor *f, const void *p)
 {
+    if (fbc_print_integer(out, f, p)) return;
     switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-        fprintf(out, "%" PRId32, *(const int32_t *)p); break;
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-        fprintf(out, "%" PRIu32, *(const uint32_t *)p); break;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        fprintf(out, "%" PRId64, *(const int64_t *)p); break;
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-        fprintf(out, "%" PRIu64, *(const uint64_t *)p); break;
     case PROTOBUF_C_TYPE_FLOAT: fprintf(out, "%g", *(const float *)p); break;
     case PROTOBUF_C_TYPE_DOUBLE: fprintf(out, "%g", *(const double *)p); break;
-    case PROTOBUF_C_TYPE_BOOL: fputs(*(const protobuf_c_boolean *)p ? "true" : "false", out); break;
     case PROTOBUF_C_TYPE_ENUM: fputs(fbc_enum_name(f->descriptor, *(const int *)p), out); break;
     case PROTOBUF_C_TYPE_STRING: fputs(*(char *const *)p ? *(char *const *)p : "", out); break;
     case PROTOBUF_C_TYPE_BYTES: fprintf(out, "(%zu bytes)", ((const ProtobufCBinaryData *)p)->len); break;
     case PROTOBUF_C_TYPE_MESSAGE: break;
+    default: break; /* integers and bools: fbc_print_integer */
     }
 }
 

@@ -73,18 +73,10 @@ static void print_scalar_as_key(FILE *out, const ProtobufCFieldDescriptor *f, co
 
 static void print_value(FILE *out, const ProtobufCFieldDescriptor *f, const void *p)
 {
+    if (fbc_print_integer(out, f, p)) return;
     switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-        fprintf(out, "%" PRId32, *(const int32_t *)p); break;
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
-        fprintf(out, "%" PRIu32, *(const uint32_t *)p); break;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-        fprintf(out, "%" PRId64, *(const int64_t *)p); break;
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
-        fprintf(out, "%" PRIu64, *(const uint64_t *)p); break;
     case PROTOBUF_C_TYPE_FLOAT: print_double(out, *(const float *)p); break;
     case PROTOBUF_C_TYPE_DOUBLE: print_double(out, *(const double *)p); break;
-    case PROTOBUF_C_TYPE_BOOL: fputs(*(const protobuf_c_boolean *)p ? "true" : "false", out); break;
     case PROTOBUF_C_TYPE_ENUM: {
         const ProtobufCEnumValue *ev =
             protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)p);
@@ -104,6 +96,7 @@ static void print_value(FILE *out, const ProtobufCFieldDescriptor *f, const void
         else fputs("null", out);
         break;
     }
+    default: break; /* integers and bools: fbc_print_integer */
     }
 }
 

@@ -3,6 +3,8 @@
 #define FBC_MSGUTIL_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
+#include <stdio.h>
 
 #include "ctl.h"
 
@@ -22,5 +24,9 @@ const char *fbc_enum_name(const ProtobufCEnumDescriptor *d, int value);
 
 /* Size of one element of a repeated field's array in the generated struct. */
 size_t fbc_field_elem_size(const ProtobufCFieldDescriptor *f);
+
+/* Prints an integer or bool field value (p points at it) the same way for
+ * human and JSON output; returns false, printing nothing, for other types. */
+bool fbc_print_integer(FILE *out, const ProtobufCFieldDescriptor *f, const void *p);
 
 #endif
