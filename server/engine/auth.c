@@ -154,7 +154,7 @@ static int decode_key(const MDB_val *v, fb_key_info *k)
     return 0;
 }
 
-static void hash_secret(const fb_auth *a, const char *secret, size_t len, unsigned char out[HASH_LEN])
+void fb_auth_hash(const fb_auth *a, const char *secret, size_t len, unsigned char out[FB_AUTH_HASH_LEN])
 {
     unsigned int n = HASH_LEN;
     EVP_Digest(secret, len, out, &n, a->sha256, NULL);
@@ -207,7 +207,7 @@ static int prepare_key(fb_auth *a, uint32_t tenant_id, unsigned role, const char
     memcpy(k->label, label, len + 1);
     memcpy(k->prefix, nk->secret, FB_KEY_PREFIX_LEN);
     k->created_ms = now;
-    hash_secret(a, nk->secret, strlen(nk->secret), hash);
+    fb_auth_hash(a, nk->secret, strlen(nk->secret), hash);
     return FB_OK;
 }
 
@@ -581,18 +581,13 @@ int fb_auth_missing_key(fb_err *err)
     return fb_err_set(err, FB_UNAUTH, "missing api key: send metadata \"authorization: Bearer <key>\"");
 }
 
-void fb_auth_hash(const fb_auth *a, const char *secret, size_t len, unsigned char out[FB_AUTH_HASH_LEN])
-{
-    hash_secret(a, secret, len, out);
-}
-
 fb_store *fb_auth_store(const fb_auth *a) { return a->st; }
 
 int fb_auth_check(fb_auth *a, const char *secret, size_t len, fb_principal *out, fb_err *err)
 {
     if (!secret || len == 0) return fb_auth_missing_key(err);
     unsigned char hash[HASH_LEN];
-    hash_secret(a, secret, len, hash);
+    fb_auth_hash(a, secret, len, hash);
     MDB_txn *t;
     int rc = fb_store_read_begin(a->st, &t, err);
     if (rc) return rc;

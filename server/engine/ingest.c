@@ -9,23 +9,17 @@
  * op. The reply is built in the store's done callback, i.e. only once the
  * record is durable.
  *
- * Records are built in protobuf-c's own layout, their parts (strings,
- * tags, the sentiment with its aspects and spans: some thirty pieces) cut
- * from one arena per record instead of a malloc each: the record is built
- * on a worker thread but freed on the store's syncer thread, and thirty
- * cross-thread frees (each into the worker's malloc arena, under its lock)
- * cost the syncer more than the rest of its work on a submission. The
- * arena is a ProtobufCAllocator, so feedback__v1__feedback__free_unpacked
- * still frees the record: pieces inside the arena are skipped, pieces
- * that other modules malloc'd later (the id, alert ids) are freed, then
- * the arena's blocks go.
+ * Records are built in protobuf-c's own layout, their parts (some thirty
+ * pieces) cut from one arena per record (pb_arena.h: the record is built
+ * on a worker and freed on the store's syncer), so
+ * feedback__v1__feedback__free_unpacked with the arena's allocator still
+ * frees it, including parts other modules add later (the id, alert ids).
  */
 #include "ingest.h"
 #include "feedback_keys.h"
+#include "pb_arena.h"
 #include "validate.h"
 
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,90 +41,13 @@ Feedback__V1__Category fb_category_of_rating(int rating)
 
 /* ---- building messages ---------------------------------------------------- */
 
-/* ---- the record's arena ---------------------------------------------------- */
-
-typedef struct arena_block {
-    struct arena_block *next;
-    size_t used, cap;
-    max_align_t data[]; /* cap bytes */
-} arena_block;
-
-/* m NULL: plain malloc (fb_sentiment_to_msg's messages, freed by callers
- * with free_unpacked(.., NULL)). */
-typedef struct rec_mem {
-    ProtobufCAllocator pc; /* allocator_data: this rec_mem */
-    arena_block *blocks;
-} rec_mem;
-
-enum { ARENA_BLOCK = 2048 };
-
-static void *mem_alloc(rec_mem *m, size_t n)
-{
-    if (!m) return malloc(n ? n : 1);
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
-    arena_block *b = m->blocks;
-    if (!b || b->cap - b->used < n) {
-        size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-        if (!(b = malloc(sizeof *b + cap))) return NULL;
-        *b = (arena_block){m->blocks, 0, cap};
-        m->blocks = b;
-    }
-    void *p = (char *)b->data + b->used;
-    b->used += n;
-    return p;
-}
-
-static void *mem_calloc(rec_mem *m, size_t n, size_t size)
-{
-    if (!m) return calloc(n ? n : 1, size);
-    if (size && n > SIZE_MAX / size) return NULL;
-    void *p = mem_alloc(m, n * size);
-    if (p) memset(p, 0, n * size);
-    return p;
-}
-
-static int in_arena(const rec_mem *m, const void *p)
-{
-    for (const arena_block *b = m->blocks; b; b = b->next)
-        if ((const char *)p >= (const char *)b->data && (const char *)p < (const char *)b->data + b->cap) return 1;
-    return 0;
-}
-
-/* Frees p unless it lies in m's arena (then it goes with the arena). */
-static void mem_free(rec_mem *m, void *p)
-{
-    if (!m || !in_arena(m, p)) free(p);
-}
-
-static void *pc_alloc(void *m, size_t n) { return mem_alloc(m, n); }
-static void pc_free(void *m, void *p) { mem_free(m, p); }
-
-static void mem_init(rec_mem *m)
-{
-    m->pc = (ProtobufCAllocator){pc_alloc, pc_free, m};
-    m->blocks = NULL;
-}
-
-/* Frees the record (what other modules added to it too) and the arena. */
-static void mem_free_record(rec_mem *m, Feedback__V1__Feedback *rec)
-{
-    if (rec) feedback__v1__feedback__free_unpacked(rec, &m->pc);
-    for (arena_block *b = m->blocks, *next; b; b = next) {
-        next = b->next;
-        free(b);
-    }
-    m->blocks = NULL;
-}
-
-/* ---- building messages ---------------------------------------------------- */
-
 /* A copy (in m), or protobuf-c's shared empty string for "" (which
  * free_unpacked leaves alone). Sets *oom on failure. */
-static char *dup_field(rec_mem *m, const char *s, bool *oom)
+static char *dup_field(fb_pb_arena *m, const char *s, bool *oom)
 {
     if (!s || !*s) return (char *)protobuf_c_empty_string;
     size_t n = strlen(s) + 1;
-    char *d = mem_alloc(m, n);
+    char *d = fb_pb_arena_alloc(m, n);
     if (!d) {
         *oom = true;
         return (char *)protobuf_c_empty_string;
@@ -138,9 +55,9 @@ static char *dup_field(rec_mem *m, const char *s, bool *oom)
     return memcpy(d, s, n);
 }
 
-static Feedback__V1__Span *new_span(rec_mem *m, uint32_t start, uint32_t end, bool *oom)
+static Feedback__V1__Span *new_span(fb_pb_arena *m, uint32_t start, uint32_t end, bool *oom)
 {
-    Feedback__V1__Span *sp = mem_alloc(m, sizeof *sp);
+    Feedback__V1__Span *sp = fb_pb_arena_alloc(m, sizeof *sp);
     if (!sp) { *oom = true; return NULL; }
     feedback__v1__span__init(sp);
     sp->start = start;
@@ -148,13 +65,13 @@ static Feedback__V1__Span *new_span(rec_mem *m, uint32_t start, uint32_t end, bo
     return sp;
 }
 
-static void add_contributions(rec_mem *mem, Feedback__V1__Sentiment *m, const fb_sentiment *s, bool *oom)
+static void add_contributions(fb_pb_arena *mem, Feedback__V1__Sentiment *m, const fb_sentiment *s, bool *oom)
 {
     if (!s->n_contributions) return;
-    m->contributions = mem_calloc(mem, s->n_contributions, sizeof *m->contributions);
+    m->contributions = fb_pb_arena_calloc(mem, s->n_contributions, sizeof *m->contributions);
     if (!m->contributions) { *oom = true; return; }
     for (size_t i = 0; i < s->n_contributions; i++) {
-        Feedback__V1__Contribution *c = mem_alloc(mem, sizeof *c);
+        Feedback__V1__Contribution *c = fb_pb_arena_alloc(mem, sizeof *c);
         if (!c) { *oom = true; return; }
         feedback__v1__contribution__init(c);
         m->contributions[m->n_contributions++] = c;
@@ -165,14 +82,14 @@ static void add_contributions(rec_mem *mem, Feedback__V1__Sentiment *m, const fb
     }
 }
 
-static void add_aspects(rec_mem *mem, Feedback__V1__Sentiment *m, const fb_sentiment *s, bool *oom)
+static void add_aspects(fb_pb_arena *mem, Feedback__V1__Sentiment *m, const fb_sentiment *s, bool *oom)
 {
     if (!s->n_aspects) return;
-    m->aspects = mem_calloc(mem, s->n_aspects, sizeof *m->aspects);
+    m->aspects = fb_pb_arena_calloc(mem, s->n_aspects, sizeof *m->aspects);
     if (!m->aspects) { *oom = true; return; }
     for (size_t i = 0; i < s->n_aspects; i++) {
         const fb_aspect_score *as = &s->aspects[i];
-        Feedback__V1__AspectSentiment *a = mem_alloc(mem, sizeof *a);
+        Feedback__V1__AspectSentiment *a = fb_pb_arena_alloc(mem, sizeof *a);
         if (!a) { *oom = true; return; }
         feedback__v1__aspect_sentiment__init(a);
         m->aspects[m->n_aspects++] = a;
@@ -180,7 +97,7 @@ static void add_aspects(rec_mem *mem, Feedback__V1__Sentiment *m, const fb_senti
         a->compound = as->compound;
         a->label = (Feedback__V1__Label)as->label;
         if (!as->n_spans) continue;
-        a->spans = mem_calloc(mem, as->n_spans, sizeof *a->spans);
+        a->spans = fb_pb_arena_calloc(mem, as->n_spans, sizeof *a->spans);
         if (!a->spans) { *oom = true; continue; }
         for (size_t k = 0; k < as->n_spans; k++) {
             Feedback__V1__Span *sp = new_span(mem, as->spans[k][0], as->spans[k][1], oom);
@@ -191,10 +108,10 @@ static void add_aspects(rec_mem *mem, Feedback__V1__Sentiment *m, const fb_senti
 
 /* The Sentiment message in mem (NULL: malloc'd); NULL when out of memory
  * (then with mem, whatever was cut stays in the arena until it is freed). */
-static Feedback__V1__Sentiment *sentiment_msg(rec_mem *mem, const fb_sentiment *s, bool explain)
+static Feedback__V1__Sentiment *sentiment_msg(fb_pb_arena *mem, const fb_sentiment *s, bool explain)
 {
     bool oom = false;
-    Feedback__V1__Sentiment *m = mem_alloc(mem, sizeof *m);
+    Feedback__V1__Sentiment *m = fb_pb_arena_alloc(mem, sizeof *m);
     if (!m) return NULL;
     feedback__v1__sentiment__init(m);
     m->compound = s->compound;
@@ -206,7 +123,7 @@ static Feedback__V1__Sentiment *sentiment_msg(rec_mem *mem, const fb_sentiment *
     if (explain) add_contributions(mem, m, s, &oom);
     add_aspects(mem, m, s, &oom);
     if (oom) {
-        feedback__v1__sentiment__free_unpacked(m, mem ? &mem->pc : NULL);
+        feedback__v1__sentiment__free_unpacked(m, fb_pb_arena_allocator(mem));
         return NULL;
     }
     return m;
@@ -221,10 +138,10 @@ Feedback__V1__Sentiment *fb_sentiment_to_msg(const fb_sentiment *s, bool explain
 #define COPY_TAGS(mem, rec, src, n, oom)                                            \
     do {                                                                            \
         if ((n) == 0) break;                                                        \
-        (rec)->tags = mem_calloc((mem), (n), sizeof *(rec)->tags);                  \
+        (rec)->tags = fb_pb_arena_calloc((mem), (n), sizeof *(rec)->tags);                  \
         if (!(rec)->tags) { *(oom) = true; break; }                                 \
         for (size_t i_ = 0; i_ < (n); i_++) {                                       \
-            Feedback__V1__Feedback__TagsEntry *e_ = mem_alloc((mem), sizeof *e_);   \
+            Feedback__V1__Feedback__TagsEntry *e_ = fb_pb_arena_alloc((mem), sizeof *e_);   \
             if (!e_) { *(oom) = true; break; }                                      \
             feedback__v1__feedback__tags_entry__init(e_);                           \
             (rec)->tags[(rec)->n_tags++] = e_;                                      \
@@ -234,10 +151,10 @@ Feedback__V1__Sentiment *fb_sentiment_to_msg(const fb_sentiment *s, bool explain
         fb_feedback_sort_tags(rec);                                                 \
     } while (0)
 
-static Feedback__V1__Feedback *record_from_response(rec_mem *m, const Feedback__V1__SubmitResponseRequest *r,
+static Feedback__V1__Feedback *record_from_response(fb_pb_arena *m, const Feedback__V1__SubmitResponseRequest *r,
                                                     const char *lang, bool *oom)
 {
-    Feedback__V1__Feedback *rec = mem_alloc(m, sizeof *rec);
+    Feedback__V1__Feedback *rec = fb_pb_arena_alloc(m, sizeof *rec);
     if (!rec) { *oom = true; return NULL; }
     feedback__v1__feedback__init(rec);
     rec->kind = FEEDBACK__V1__FEEDBACK_KIND__RESPONSE;
@@ -254,10 +171,10 @@ static Feedback__V1__Feedback *record_from_response(rec_mem *m, const Feedback__
     return rec;
 }
 
-static Feedback__V1__Feedback *record_from_review(rec_mem *m, const Feedback__V1__SubmitReviewRequest *r,
+static Feedback__V1__Feedback *record_from_review(fb_pb_arena *m, const Feedback__V1__SubmitReviewRequest *r,
                                                   const char *lang, bool *oom)
 {
-    Feedback__V1__Feedback *rec = mem_alloc(m, sizeof *rec);
+    Feedback__V1__Feedback *rec = fb_pb_arena_alloc(m, sizeof *rec);
     if (!rec) { *oom = true; return NULL; }
     feedback__v1__feedback__init(rec);
     rec->kind = FEEDBACK__V1__FEEDBACK_KIND__REVIEW;
@@ -281,7 +198,7 @@ static Feedback__V1__Feedback *record_from_review(rec_mem *m, const Feedback__V1
 
 typedef struct ingest_item {
     Feedback__V1__Feedback *rec; /* in mem (see the top) */
-    rec_mem mem;
+    fb_pb_arena mem;
     fb_sentiment sent;
     bool have_sent;
     fb_feedback_put put;
@@ -291,12 +208,12 @@ typedef struct ingest_item {
 static void item_init(ingest_item *it)
 {
     memset(it, 0, sizeof *it);
-    mem_init(&it->mem);
+    fb_pb_arena_init(&it->mem);
 }
 
 static void item_free(ingest_item *it)
 {
-    mem_free_record(&it->mem, it->rec);
+    fb_pb_arena_release(&it->mem, it->rec ? &it->rec->base : NULL);
     if (it->put.existing) feedback__v1__feedback__free_unpacked(it->put.existing, NULL);
     if (it->have_sent) fb_sentiment_free(&it->sent);
     memset(it, 0, sizeof *it);
@@ -330,7 +247,7 @@ static int score_record(const fb_ingest_env *env, ingest_item *it, const char *r
     if (!(it->rec->sentiment = sentiment_msg(&it->mem, &it->sent, false)))
         return fb_err_set(err, FB_INTERNAL, "ingest: out of memory");
     bool oom = false;
-    if (it->rec->language != (char *)protobuf_c_empty_string) mem_free(&it->mem, it->rec->language);
+    if (it->rec->language != (char *)protobuf_c_empty_string) fb_pb_arena_free(&it->mem, it->rec->language);
     it->rec->language = dup_field(&it->mem, it->sent.language, &oom);
     it->put.terms = it->sent.terms;
     it->put.n_terms = it->sent.n_terms;
